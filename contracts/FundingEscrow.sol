@@ -83,8 +83,8 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
             state: ListingState.Open,
             seller: msg.sender
         });
-        token.transition(invoiceId, IInvoiceToken.Status.Listed); // moves the NFT into this contract
         emit InvoiceListed(invoiceId, msg.sender, price, inv.faceValue, inv.dueDate, fundingDeadline, minTicket);
+        token.transition(invoiceId, IInvoiceToken.Status.Listed); // moves the NFT into this contract
     }
 
     /// @inheritdoc IFundingEscrow
@@ -112,8 +112,8 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
         bool sellerBeforeFunding = msg.sender == l.seller && l.raised == 0;
         require(sellerBeforeFunding || block.timestamp > l.fundingDeadline, CancelNotAllowed(invoiceId, msg.sender));
         l.state = ListingState.Cancelled;
-        token.transition(invoiceId, IInvoiceToken.Status.Cancelled); // returns the NFT to the seller
         emit ListingCancelled(invoiceId);
+        token.transition(invoiceId, IInvoiceToken.Status.Cancelled); // returns the NFT to the seller
     }
 
     /// @inheritdoc IFundingEscrow
@@ -204,9 +204,9 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
     function _settle(uint256 invoiceId, Listing storage l, uint128 price) private {
         l.state = ListingState.Funded;
         uint128 fee = uint128(Math.mulDiv(price, l.feeBps, _BPS, Math.Rounding.Ceil));
+        emit InvoiceFunded(invoiceId, price, fee);
         token.transition(invoiceId, IInvoiceToken.Status.Funded);
         distributor.onFunded(invoiceId, price, l.yieldFeeBps);
-        emit InvoiceFunded(invoiceId, price, fee);
         asset.safeTransfer(l.seller, price - fee);
         if (fee != 0) asset.safeTransfer(_treasury, fee);
     }

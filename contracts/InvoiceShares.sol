@@ -36,6 +36,10 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
     string private _baseUri;
 
     constructor(address admin, IKycRegistry kycRegistry, address fundingEscrow, address repaymentDistributor) {
+        require(
+            fundingEscrow != address(0) && repaymentDistributor != address(0) && address(kycRegistry) != address(0),
+            ZeroAddress()
+        );
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         kyc = kycRegistry;
         escrow = fundingEscrow;
@@ -132,6 +136,7 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
         _checkTransfer(from, to);
         _move(from, to, id, value);
         emit TransferSingle(msg.sender, from, to, id, value);
+        IRepaymentDistributor(distributor).onSharesTransferred(id, from, to, value);
         ERC1155Utils.checkOnERC1155Received(msg.sender, from, to, id, value, data);
     }
 
@@ -144,10 +149,13 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
     ) external whenNotPaused {
         require(ids.length == values.length, ERC1155InvalidArrayLength(ids.length, values.length));
         _checkTransfer(from, to);
-        for (uint256 i; i < ids.length; ++i) {
+        for (uint256 i = 0; i < ids.length; ++i) {
             _move(from, to, ids[i], values[i]);
         }
         emit TransferBatch(msg.sender, from, to, ids, values);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            IRepaymentDistributor(distributor).onSharesTransferred(ids[i], from, to, values[i]);
+        }
         ERC1155Utils.checkOnERC1155BatchReceived(msg.sender, from, to, ids, values, data);
     }
 
@@ -170,18 +178,20 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
     function _checkTransfer(address from, address to) private view {
         require(from != address(0), ERC1155InvalidSender(address(0)));
         require(to != address(0), ERC1155InvalidReceiver(address(0)));
-        require(from == msg.sender || _operatorApprovals[from][msg.sender], ERC1155MissingApprovalForAll(msg.sender, from));
+        require(
+            from == msg.sender || _operatorApprovals[from][msg.sender], ERC1155MissingApprovalForAll(msg.sender, from)
+        );
         // Shares move only between KYC'd investors.
         require(kyc.isAllowed(from, _INVESTOR), NotKycApproved(from, _INVESTOR));
         require(kyc.isAllowed(to, _INVESTOR), NotKycApproved(to, _INVESTOR));
     }
 
-    /// @dev Checkpoints the distributor first, so claimable value follows the holders exactly across the move.
+    /// @dev Moves balances only. Callers then checkpoint the distributor with the moved amount (the checkpoint
+    ///      depends on the amount, not on balances), so claimable value follows the holders exactly.
     function _move(address from, address to, uint256 id, uint256 value) private {
         Position storage src = _positions[id][from];
         uint128 balance = src.balance;
         require(balance >= value, ERC1155InsufficientBalance(from, balance, value, id));
-        IRepaymentDistributor(distributor).onSharesTransferred(id, from, to, value);
         // unchecked: value <= balance (checked above), and `to` cannot exceed the supply, itself a uint128 sum.
         unchecked {
             src.balance = balance - uint128(value);

@@ -51,6 +51,7 @@ contract InvoiceToken is IInvoiceToken, IERC721Metadata, IERC721Errors, AccessCo
     mapping(address owner => uint256) private _balances;
 
     constructor(address admin, IKycRegistry kycRegistry, address fundingEscrow) {
+        require(fundingEscrow != address(0) && address(kycRegistry) != address(0), ZeroAddress());
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         kyc = kycRegistry;
         escrow = fundingEscrow;
@@ -181,26 +182,26 @@ contract InvoiceToken is IInvoiceToken, IERC721Metadata, IERC721Errors, AccessCo
     function tokenURI(uint256 invoiceId) external view returns (string memory) {
         Invoice memory inv = _invoices[invoiceId];
         require(inv.status != Status.None, InvoiceNotFound(invoiceId));
-        bytes memory json = abi.encodePacked(
+        string memory attributes = string.concat(
+            _attr("status", string.concat('"', _statusName(inv.status), '"')),
+            _attr("faceValue", uint256(inv.faceValue).toString()),
+            _attr("issueDate", uint256(inv.issueDate).toString()),
+            _attr("dueDate", uint256(inv.dueDate).toString()),
+            _attr("riskScore", uint256(inv.riskScore).toString()),
+            _attr("checks", uint256(inv.checks).toString())
+        );
+        string memory json = string.concat(
             '{"name":"Hundi Invoice #',
             invoiceId.toString(),
             '","description":"A GST invoice financed on Hundi.","attributes":[',
-            _attr("status", _statusName(inv.status), true),
-            _attr("faceValue", uint256(inv.faceValue).toString(), false),
-            _attr("issueDate", uint256(inv.issueDate).toString(), false),
-            _attr("dueDate", uint256(inv.dueDate).toString(), false),
-            _attr("riskScore", uint256(inv.riskScore).toString(), false),
-            _attr("checks", uint256(inv.checks).toString(), false)
-        );
-        json = abi.encodePacked(
-            json,
+            attributes,
             '{"trait_type":"docDigest","value":"',
             uint256(inv.docDigest).toHexString(32),
             '"}],"seller":"',
             Strings.toHexString(inv.seller),
             '"}'
         );
-        return string.concat("data:application/json;base64,", Base64.encode(json));
+        return string.concat("data:application/json;base64,", Base64.encode(bytes(json)));
     }
 
     // ---------------------------------------------------------------- ERC-721
@@ -287,10 +288,9 @@ contract InvoiceToken is IInvoiceToken, IERC721Metadata, IERC721Errors, AccessCo
         emit Transfer(from, to, invoiceId);
     }
 
-    function _attr(string memory name, string memory value, bool quoted) private pure returns (bytes memory) {
-        return quoted
-            ? abi.encodePacked('{"trait_type":"', name, '","value":"', value, '"},')
-            : abi.encodePacked('{"trait_type":"', name, '","value":', value, "},");
+    /// @dev One JSON attribute; `value` is already JSON (quoted when it is a string).
+    function _attr(string memory traitType, string memory value) private pure returns (string memory) {
+        return string.concat('{"trait_type":"', traitType, '","value":', value, "},");
     }
 
     function _statusName(Status s) private pure returns (string memory) {

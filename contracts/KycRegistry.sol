@@ -29,11 +29,7 @@ contract KycRegistry is IKycRegistry, AccessControl, Pausable {
     }
 
     /// @inheritdoc IKycRegistry
-    function setKyc(address account, uint8 roles, uint64 validUntil)
-        external
-        onlyRole(KYC_OFFICER_ROLE)
-        whenNotPaused
-    {
+    function setKyc(address account, uint8 roles, uint64 validUntil) external onlyRole(KYC_OFFICER_ROLE) whenNotPaused {
         require(account != address(0), ZeroAddress());
         require(roles & ~(SME | INVESTOR) == 0, InvalidRoles(roles));
         _entries[account] = Entry(roles, validUntil);

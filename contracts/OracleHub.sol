@@ -42,6 +42,7 @@ contract OracleHub is IOracleHub, AccessControl, Pausable, EIP712 {
     constructor(address admin, IInvoiceToken invoiceToken, address repaymentDistributor)
         EIP712("Hundi OracleHub", "1")
     {
+        require(repaymentDistributor != address(0) && address(invoiceToken) != address(0), ZeroAddress());
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         token = invoiceToken;
         distributor = repaymentDistributor;
@@ -68,21 +69,17 @@ contract OracleHub is IOracleHub, AccessControl, Pausable, EIP712 {
         _accept(reportId, r.deadline, signatures);
         bytes32 onChain = token.invoiceOf(r.invoiceId).docDigest;
         require(onChain == r.docDigest, DigestMismatch(r.invoiceId, onChain, r.docDigest));
-        token.recordVerification(r.invoiceId, r.approved, r.riskScore, r.checks, reportId);
         emit ReportAccepted(reportId, _KIND_VERIFICATION, r.invoiceId, msg.sender);
+        token.recordVerification(r.invoiceId, r.approved, r.riskScore, r.checks, reportId);
     }
 
     /// @inheritdoc IOracleHub
-    function consumeRepayment(Repayment calldata r, bytes[] calldata signatures)
-        external
-        whenNotPaused
-        returns (bytes32 reportId)
-    {
+    function consumeRepayment(Repayment calldata r, bytes[] calldata signatures) external whenNotPaused {
         require(msg.sender == distributor, NotDistributor(msg.sender));
         require(r.amount != 0, ZeroAmount());
         require(r.bankRef != bytes32(0), EmptyBankRef());
         require(!_bankRefUsed[r.bankRef], BankRefAlreadyUsed(r.bankRef));
-        reportId = hashRepayment(r);
+        bytes32 reportId = hashRepayment(r);
         _accept(reportId, r.deadline, signatures);
         _bankRefUsed[r.bankRef] = true;
         // The submitter is the distributor; the collector who paid is `payer` in its RepaymentReceived.
@@ -94,7 +91,14 @@ contract OracleHub is IOracleHub, AccessControl, Pausable, EIP712 {
         return _hashTypedDataV4(
             keccak256(
                 abi.encode(
-                    VERIFICATION_TYPEHASH, r.invoiceId, r.docDigest, r.approved, r.riskScore, r.checks, r.deadline, r.nonce
+                    VERIFICATION_TYPEHASH,
+                    r.invoiceId,
+                    r.docDigest,
+                    r.approved,
+                    r.riskScore,
+                    r.checks,
+                    r.deadline,
+                    r.nonce
                 )
             )
         );
@@ -148,7 +152,7 @@ contract OracleHub is IOracleHub, AccessControl, Pausable, EIP712 {
         uint8 threshold = _threshold;
         require(threshold != 0 && signatures.length >= threshold, InsufficientSignatures(signatures.length, threshold));
         uint256 version = _version;
-        address previous;
+        address previous = address(0);
         for (uint256 i; i < signatures.length; ++i) {
             // ECDSA.recover rejects malleable (high-s) and malformed signatures.
             address signer = ECDSA.recover(reportId, signatures[i]);

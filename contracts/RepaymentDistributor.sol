@@ -62,7 +62,7 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
         uint16 yieldFeeBps_,
         uint64 gracePeriod_
     ) {
-        require(treasury_ != address(0), ZeroAddress());
+        require(treasury_ != address(0) && fundingEscrow != address(0), ZeroAddress());
         require(yieldFeeBps_ <= MAX_YIELD_FEE_BPS, FeeTooHigh(yieldFeeBps_, MAX_YIELD_FEE_BPS));
         require(gracePeriod_ <= MAX_GRACE_PERIOD, GracePeriodTooLong(gracePeriod_, MAX_GRACE_PERIOD));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -102,8 +102,8 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
         uint256 after_ = uint256(b.dueDate) + _gracePeriod;
         require(block.timestamp > after_, GracePeriodNotOver(invoiceId, after_));
         b.state = BookState.Defaulted;
-        token.transition(invoiceId, IInvoiceToken.Status.Defaulted);
         emit InvoiceDefaulted(invoiceId, b.faceValue - b.repaid);
+        token.transition(invoiceId, IInvoiceToken.Status.Defaulted);
     }
 
     // ---------------------------------------------------------------- claims (never paused)
@@ -117,7 +117,7 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
 
     /// @inheritdoc IRepaymentDistributor
     function claimMany(uint256[] calldata ids) external nonReentrant {
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < ids.length; ++i) {
             total += _settleClaim(ids[i], msg.sender);
         }
@@ -268,13 +268,12 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
         }
         // Only a Funded invoice becomes Repaid; a Defaulted one stays Defaulted and its recoveries still flow.
         bool repaidNow = state == BookState.Funded && total >= face;
+        if (repaidNow) b.state = BookState.Repaid;
+        emit RepaymentReceived(invoiceId, msg.sender, amount, total, bankRef);
         if (repaidNow) {
-            b.state = BookState.Repaid;
+            emit InvoiceRepaid(invoiceId, total);
             token.transition(invoiceId, IInvoiceToken.Status.Repaid);
         }
-
-        emit RepaymentReceived(invoiceId, msg.sender, amount, total, bankRef);
-        if (repaidNow) emit InvoiceRepaid(invoiceId, total);
 
         asset.safeTransferFrom(msg.sender, address(this), amount);
         if (fee != 0) {

@@ -87,8 +87,8 @@ interface IFundingEscrow {
     function remaining(uint256 invoiceId) external view returns (uint128);
 
     /// @notice Sets the platform fee on advances, in basis points, at most `MAX_FEE_BPS` (500). Admin only.
-    function setFee(uint16 feeBps) external;
-    function setTreasury(address treasury) external;
+    function setFee(uint16 newFeeBps) external;
+    function setTreasury(address newTreasury) external;
     function feeBps() external view returns (uint16);
     function treasury() external view returns (address);
     function MAX_FEE_BPS() external view returns (uint16);

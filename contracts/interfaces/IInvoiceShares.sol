@@ -17,6 +17,7 @@ interface IInvoiceShares {
     error NotKycApproved(address account, uint8 role);
     error NotEscrow(address caller);
     error NotDistributor(address caller);
+    error ZeroAddress();
 
     /// @notice Mints `amount` shares of `invoiceId` to `to`. Escrow only.
     function mint(address to, uint256 invoiceId, uint128 amount) external;

@@ -88,6 +88,7 @@ interface IInvoiceToken {
     error NotBurnable(uint256 invoiceId, Status status);
     error TransferRestricted(uint256 invoiceId);
     error InvalidRiskScore(uint8 riskScore);
+    error ZeroAddress();
 
     /// @notice The role of the module contracts allowed to move invoices along the status machine.
     function MODULE_ROLE() external view returns (bytes32);

@@ -51,6 +51,7 @@ interface IOracleHub {
     error DuplicateSigner(address signer);
     error UnknownSigner(address signer);
     error NotDistributor(address caller);
+    error ZeroAddress();
 
     /// @notice Replaces the signer set. DEFAULT_ADMIN_ROLE only. 1 <= threshold <= signers.length.
     function setSigners(address[] calldata signers, uint8 threshold) external;
@@ -60,8 +61,7 @@ interface IOracleHub {
     function submitVerification(Verification calldata r, bytes[] calldata signatures) external;
 
     /// @notice Accepts a repayment report and marks it and its bankRef used. RepaymentDistributor only.
-    /// @return reportId The EIP-712 digest of the report.
-    function consumeRepayment(Repayment calldata r, bytes[] calldata signatures) external returns (bytes32 reportId);
+    function consumeRepayment(Repayment calldata r, bytes[] calldata signatures) external;
 
     /// @notice The EIP-712 digest (reportId) of a verification report.
     function hashVerification(Verification calldata r) external view returns (bytes32);

@@ -79,7 +79,7 @@ interface IRepaymentDistributor {
     function autoPayoutOf(address investor) external view returns (bool);
 
     /// @notice Called by the escrow on the completing fill; snapshots the invoice's terms.
-    function onFunded(uint256 invoiceId, uint128 principal, uint16 yieldFeeBps) external;
+    function onFunded(uint256 invoiceId, uint128 principal, uint16 listingYieldFeeBps) external;
     /// @notice Called by the shares contract before a transfer between holders.
     function onSharesTransferred(uint256 invoiceId, address from, address to, uint256 amount) external;
 
@@ -89,9 +89,9 @@ interface IRepaymentDistributor {
     /// @notice When `markDefaulted` becomes possible (0 if the invoice is not Funded).
     function defaultableAfter(uint256 invoiceId) external view returns (uint256);
 
-    function setYieldFee(uint16 yieldFeeBps) external;
-    function setGracePeriod(uint64 gracePeriod) external;
-    function setTreasury(address treasury) external;
+    function setYieldFee(uint16 newYieldFeeBps) external;
+    function setGracePeriod(uint64 newGracePeriod) external;
+    function setTreasury(address newTreasury) external;
     function yieldFeeBps() external view returns (uint16);
     function gracePeriod() external view returns (uint64);
     function treasury() external view returns (address);
