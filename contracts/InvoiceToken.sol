@@ -102,8 +102,11 @@ contract InvoiceToken is IInvoiceToken, IERC721Metadata, IERC721Errors, AccessCo
         Status status = inv.status;
         require(status != Status.None, InvoiceNotFound(invoiceId));
         require(inv.seller == msg.sender, NotSeller(invoiceId, msg.sender));
+        // Cancelled too: the NFT is back with the seller, and burning frees the key so an invoice whose listing
+        // went unfilled can be financed again. Refunds are unaffected: the escrow keeps the listing and shares.
         require(
-            status == Status.Minted || status == Status.Verified || status == Status.Rejected,
+            status == Status.Minted || status == Status.Verified || status == Status.Rejected
+                || status == Status.Cancelled,
             NotBurnable(invoiceId, status)
         );
         delete _idByKey[inv.invoiceKey];

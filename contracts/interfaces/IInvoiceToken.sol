@@ -101,7 +101,9 @@ interface IInvoiceToken {
     /// @return invoiceId The new token id (ids start at 1; 0 means "none").
     function mint(MintRequest calldata r) external returns (uint256 invoiceId);
 
-    /// @notice Burns the caller's invoice while Minted, Verified or Rejected, which frees its key.
+    /// @notice Burns the caller's invoice while Minted, Verified, Rejected or Cancelled, which frees its key.
+    /// @dev Cancelled is included so that an invoice whose listing went unfilled can be minted and financed again;
+    ///      its investors' refunds stay claimable from the escrow.
     function burn(uint256 invoiceId) external;
 
     /// @notice The stored record; reverts `InvoiceNotFound` for an id never minted or burned.
