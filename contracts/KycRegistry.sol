@@ -29,7 +29,10 @@ contract KycRegistry is IKycRegistry, AccessControl, Pausable {
     }
 
     /// @inheritdoc IKycRegistry
-    function setKyc(address account, uint8 roles, uint64 validUntil) external onlyRole(KYC_OFFICER_ROLE) whenNotPaused {
+    function setKyc(address account, uint8 roles, uint64 validUntil) external onlyRole(KYC_OFFICER_ROLE) {
+        // A pause stops new grants, never a revocation: in an incident the officer must still be able to cut off
+        // a compromised or sanctioned account.
+        require(roles == 0 || !paused(), EnforcedPause());
         require(account != address(0), ZeroAddress());
         require(roles & ~(SME | INVESTOR) == 0, InvalidRoles(roles));
         _entries[account] = Entry(roles, validUntil);

@@ -21,7 +21,7 @@ interface IKycRegistry {
     /// @notice The role allowed to write KYC entries.
     function KYC_OFFICER_ROLE() external view returns (bytes32);
 
-    /// @notice Sets `account`'s roles and expiry. Only KYC_OFFICER_ROLE.
+    /// @notice Sets `account`'s roles and expiry. Only KYC_OFFICER_ROLE. While paused only revocations (roles 0) pass.
     /// @param account The address checked.
     /// @param roles Bitmask of `SME` and `INVESTOR`; 0 revokes.
     /// @param validUntil Unix time at which the entry expires.
