@@ -25,6 +25,7 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
     uint16 public constant MAX_FEE_BPS = 500;
     uint256 private constant _BPS = 10_000;
     uint8 private constant _INVESTOR = 2;
+    uint8 private constant _SME = 1;
 
     IERC20 public immutable asset;
     IInvoiceToken public immutable token;
@@ -66,13 +67,16 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
     {
         IInvoiceToken.Invoice memory inv = token.invoiceOf(invoiceId);
         require(inv.seller == msg.sender, NotSeller(invoiceId, msg.sender));
+        // The advance goes to the seller: its KYC must still hold when it offers the invoice.
+        require(kyc.isAllowed(msg.sender, _SME), NotKycApproved(msg.sender, _SME));
         require(inv.status == IInvoiceToken.Status.Verified, InvoiceNotVerified(invoiceId, uint8(inv.status)));
         require(price != 0 && price < inv.faceValue, InvalidPrice(price, inv.faceValue));
         require(
             block.timestamp < fundingDeadline && fundingDeadline < inv.dueDate,
             InvalidFundingDeadline(fundingDeadline, block.timestamp, inv.dueDate)
         );
-        // Both fees are fixed for the life of the listing: investors and the seller agreed to these.
+        // The fees and the grace period are fixed for the life of the listing: investors and the seller agreed to
+        // these terms.
         _listings[invoiceId] = Listing({
             price: price,
             raised: 0,
@@ -81,7 +85,8 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
             feeBps: _feeBps,
             yieldFeeBps: distributor.yieldFeeBps(),
             state: ListingState.Open,
-            seller: msg.sender
+            seller: msg.sender,
+            gracePeriod: uint32(distributor.gracePeriod()) // at most 365 days, see RepaymentDistributor
         });
         emit InvoiceListed(invoiceId, msg.sender, price, inv.faceValue, inv.dueDate, fundingDeadline, minTicket);
         token.transition(invoiceId, IInvoiceToken.Status.Listed); // moves the NFT into this contract
@@ -98,14 +103,18 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
         whenNotPaused
         nonReentrant
     {
-        // A permit can be front-run (its signature is public once in the mempool); if it was, the allowance it
-        // granted is already there and funding proceeds. Otherwise the transferFrom below reverts clearly.
-        try IERC20Permit(address(asset)).permit(msg.sender, address(this), amount, permitDeadline, v, r, s) {} catch {}
+        // A permit sets the allowance outright, so it is skipped when the allowance already covers the ticket (an
+        // unlimited approval stays). It can be front-run (its signature is public once in the mempool); if it was,
+        // the allowance it granted is already there and funding proceeds. Otherwise transferFrom reverts clearly.
+        if (asset.allowance(msg.sender, address(this)) < amount) {
+            try IERC20Permit(address(asset)).permit(msg.sender, address(this), amount, permitDeadline, v, r, s) {}
+                catch {}
+        }
         _fund(invoiceId, amount);
     }
 
     /// @inheritdoc IFundingEscrow
-    function cancel(uint256 invoiceId) external whenNotPaused nonReentrant {
+    function cancel(uint256 invoiceId) external nonReentrant {
         Listing storage l = _listings[invoiceId];
         ListingState state = l.state;
         require(state == ListingState.Open, ListingNotOpen(invoiceId, state));
@@ -206,7 +215,7 @@ contract FundingEscrow is IFundingEscrow, AccessControl, Pausable, ReentrancyGua
         uint128 fee = uint128(Math.mulDiv(price, l.feeBps, _BPS, Math.Rounding.Ceil));
         emit InvoiceFunded(invoiceId, price, fee);
         token.transition(invoiceId, IInvoiceToken.Status.Funded);
-        distributor.onFunded(invoiceId, price, l.yieldFeeBps);
+        distributor.onFunded(invoiceId, price, l.yieldFeeBps, l.gracePeriod);
         asset.safeTransfer(l.seller, price - fee);
         if (fee != 0) asset.safeTransfer(_treasury, fee);
     }

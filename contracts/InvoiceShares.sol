@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
@@ -18,7 +19,15 @@ import {IRepaymentDistributor} from "./interfaces/IRepaymentDistributor.sol";
 /// @dev A full ERC-1155 rather than OpenZeppelin's, because each position packs the holder's balance with the amount
 ///      it has withdrawn from the distributor (see IInvoiceShares). Receiver hooks use OpenZeppelin's ERC1155Utils
 ///      and run after all state is final.
-contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC1155Errors, AccessControl, Pausable {
+contract InvoiceShares is
+    IInvoiceShares,
+    IERC1155,
+    IERC1155MetadataURI,
+    IERC1155Errors,
+    AccessControl,
+    Pausable,
+    ReentrancyGuardTransient
+{
     using Strings for uint256;
 
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -123,7 +132,7 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
 
     // ---------------------------------------------------------------- ERC-1155 transfers
 
-    function setApprovalForAll(address operator, bool approved) external {
+    function setApprovalForAll(address operator, bool approved) external whenNotPaused {
         require(operator != address(0), ERC1155InvalidOperator(address(0)));
         _operatorApprovals[msg.sender][operator] = approved;
         emit ApprovalForAll(msg.sender, operator, approved);
@@ -132,6 +141,7 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
     function safeTransferFrom(address from, address to, uint256 id, uint256 value, bytes calldata data)
         external
         whenNotPaused
+        nonReentrant
     {
         _checkTransfer(from, to);
         _move(from, to, id, value);
@@ -146,7 +156,7 @@ contract InvoiceShares is IInvoiceShares, IERC1155, IERC1155MetadataURI, IERC115
         uint256[] calldata ids,
         uint256[] calldata values,
         bytes calldata data
-    ) external whenNotPaused {
+    ) external whenNotPaused nonReentrant {
         require(ids.length == values.length, ERC1155InvalidArrayLength(ids.length, values.length));
         _checkTransfer(from, to);
         for (uint256 i = 0; i < ids.length; ++i) {

@@ -144,6 +144,7 @@ contract InvoiceToken is IInvoiceToken, IERC721Metadata, IERC721Errors, AccessCo
         onlyRole(MODULE_ROLE)
     {
         require(riskScore <= 100, InvalidRiskScore(riskScore));
+        require(checks < 1 << 6, InvalidChecks(checks)); // bits 0-5 are defined (IOracleHub); others are invalid
         Invoice storage inv = _invoices[invoiceId];
         Status from = inv.status;
         Status to = approved ? Status.Verified : Status.Rejected;

@@ -99,7 +99,7 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
         Book storage b = _books[invoiceId];
         BookState state = b.state;
         require(state == BookState.Funded, NotDefaultable(invoiceId, state));
-        uint256 after_ = uint256(b.dueDate) + _gracePeriod;
+        uint256 after_ = uint256(b.dueDate) + b.gracePeriod;
         require(block.timestamp > after_, GracePeriodNotOver(invoiceId, after_));
         b.state = BookState.Defaulted;
         emit InvoiceDefaulted(invoiceId, b.faceValue - b.repaid);
@@ -144,7 +144,7 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
     // ---------------------------------------------------------------- module hooks
 
     /// @inheritdoc IRepaymentDistributor
-    function onFunded(uint256 invoiceId, uint128 principal, uint16 yieldFeeBps_) external {
+    function onFunded(uint256 invoiceId, uint128 principal, uint16 yieldFeeBps_, uint32 gracePeriod_) external {
         require(msg.sender == escrow, NotEscrow(msg.sender));
         IInvoiceToken.Invoice memory inv = token.invoiceOf(invoiceId);
         _books[invoiceId] = Book({
@@ -154,6 +154,7 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
             dueDate: inv.dueDate,
             yieldFeeBps: yieldFeeBps_,
             state: BookState.Funded,
+            gracePeriod: gracePeriod_,
             seller: inv.seller
         });
         _accPlusOne[invoiceId] = 1;
@@ -197,7 +198,7 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
     /// @inheritdoc IRepaymentDistributor
     function defaultableAfter(uint256 invoiceId) external view returns (uint256) {
         Book storage b = _books[invoiceId];
-        return b.state == BookState.Funded ? uint256(b.dueDate) + _gracePeriod : 0;
+        return b.state == BookState.Funded ? uint256(b.dueDate) + b.gracePeriod : 0;
     }
 
     /// @inheritdoc IRepaymentDistributor

@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 /// @title IFundingEscrow
 /// @notice The marketplace: sellers list Verified invoices at a discount, investors fund them, and the fill that
 ///         completes the price pays the seller in the same transaction.
-/// @dev Who holds what: while Listed, the escrow holds the NFT and every investor's stablecoin (`raised`). On the
+/// @dev Terms fixed at listing: the platform fee, the yield fee and the grace period after the due date, so later
+///      admin changes never touch an open listing or a funded invoice. Who holds what: while Listed, the escrow holds the NFT and every investor's stablecoin (`raised`). On the
 ///      completing fill it pays `price - fee` to the seller and `fee` to the treasury and keeps nothing. After a
 ///      cancel it holds the unrefunded principal until each investor calls `refund`. Investors receive InvoiceShares
 ///      (ERC-1155, id = invoiceId, 1 share = 1 base unit of principal). The platform fee is snapshotted at listing,
@@ -26,6 +27,7 @@ interface IFundingEscrow {
         uint16 yieldFeeBps;
         ListingState state;
         address seller;
+        uint32 gracePeriod;
     }
 
     event InvoiceListed(
@@ -60,8 +62,8 @@ interface IFundingEscrow {
     error FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     error ZeroAddress();
 
-    /// @notice Lists a Verified invoice. Seller only. Requires 0 < price < faceValue and
-    ///         now < fundingDeadline < dueDate. Takes custody of the NFT.
+    /// @notice Lists a Verified invoice. Only its seller, who must still be a KYC'd SME. Requires 0 < price < faceValue
+    ///         and now < fundingDeadline < dueDate. Takes custody of the NFT.
     function list(uint256 invoiceId, uint128 price, uint64 fundingDeadline, uint128 minTicket) external;
 
     /// @notice Funds `amount` of a Listed invoice from the caller, a KYC'd investor, and mints as many shares.
@@ -70,13 +72,15 @@ interface IFundingEscrow {
     ///      treasury.
     function fund(uint256 invoiceId, uint128 amount) external;
 
-    /// @notice `fund` with an EIP-2612 permit instead of a prior approval. A permit that was front-run still
-    ///         funds when the allowance it granted is in place.
+    /// @notice `fund` with an EIP-2612 permit instead of a prior approval. The permit is used only when the current
+    ///         allowance is short (so an existing approval is never overwritten), and a permit that was front-run
+    ///         still funds when the allowance it granted is in place.
     function fundWithPermit(uint256 invoiceId, uint128 amount, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
         external;
 
     /// @notice Cancels a listing: by the seller before any funding, or by anyone once the deadline passed unfilled.
-    ///         Returns the NFT to the seller; investors then `refund`.
+    ///         Returns the NFT to the seller; investors then `refund`. Never paused: it is how investors get their
+    ///         money back from a listing that failed.
     function cancel(uint256 invoiceId) external;
 
     /// @notice After a cancel, burns the caller's shares and returns their principal. Never paused.

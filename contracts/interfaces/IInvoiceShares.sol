@@ -5,7 +5,7 @@ pragma solidity ^0.8.28;
 /// @notice ERC-1155 investor shares: id = invoiceId, 1 share = 1 base unit of principal funded.
 /// @dev Only the escrow mints (on funding) and burns (on refund), so `totalSupply(id)` equals the principal raised.
 ///      Transfers are allowed only between KYC'd investors, which makes a secondary market possible. Every transfer
-///      first checkpoints the distributor, so a transfer neither creates nor destroys claimable value.
+///      checkpoints the distributor, so a transfer neither creates nor destroys claimable value.
 ///      Each position also stores how much its holder has withdrawn from the distributor, packed beside the
 ///      balance: a claim then updates a warm, non-zero slot instead of writing a fresh one.
 interface IInvoiceShares {

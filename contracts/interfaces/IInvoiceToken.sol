@@ -88,6 +88,7 @@ interface IInvoiceToken {
     error NotBurnable(uint256 invoiceId, Status status);
     error TransferRestricted(uint256 invoiceId);
     error InvalidRiskScore(uint8 riskScore);
+    error InvalidChecks(uint16 checks);
     error ZeroAddress();
 
     /// @notice The role of the module contracts allowed to move invoices along the status machine.

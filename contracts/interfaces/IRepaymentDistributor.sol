@@ -10,7 +10,7 @@ import {IOracleHub} from "./IOracleHub.sol";
 ///      to the seller. The yield fee (basis points, at most 2000, snapshotted at listing) is charged only on the part
 ///      of the repayments above the principal. Distribution is a cumulative-per-share accumulator (scaled by 2^96)
 ///      with per-holder corrections written on share transfers, so every call costs the same whatever the number of
-///      investors. Once dueDate + gracePeriod has passed unpaid anyone can mark the invoice Defaulted; late
+///      investors. The grace period is the one fixed at listing. Once dueDate + gracePeriod has passed unpaid anyone can mark the invoice Defaulted; late
 ///      recoveries are still distributed. Rounding always favours the protocol: a holder's dust is below one base
 ///      unit, so what is left after everyone claimed is below the number of holders. Accounting never reads
 ///      `balanceOf`, so a donation changes nothing. Claims are never paused.
@@ -29,6 +29,7 @@ interface IRepaymentDistributor {
         uint64 dueDate;
         uint16 yieldFeeBps;
         BookState state;
+        uint32 gracePeriod;
         address seller;
     }
 
@@ -78,9 +79,11 @@ interface IRepaymentDistributor {
     function claimFor(uint256 invoiceId, address[] calldata investors) external;
     function autoPayoutOf(address investor) external view returns (bool);
 
-    /// @notice Called by the escrow on the completing fill; snapshots the invoice's terms.
-    function onFunded(uint256 invoiceId, uint128 principal, uint16 listingYieldFeeBps) external;
-    /// @notice Called by the shares contract before a transfer between holders.
+    /// @notice Called by the escrow on the completing fill with the terms fixed at listing.
+    function onFunded(uint256 invoiceId, uint128 principal, uint16 listingYieldFeeBps, uint32 listingGracePeriod)
+        external;
+    /// @notice Called by the shares contract for every transfer between holders (after balances moved; the
+    ///         checkpoint depends only on the amount).
     function onSharesTransferred(uint256 invoiceId, address from, address to, uint256 amount) external;
 
     function bookOf(uint256 invoiceId) external view returns (Book memory);
