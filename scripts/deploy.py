@@ -22,6 +22,8 @@ def cli(name: str) -> None:
     if not is_local_chain(w3.eth.chain_id):
         raise click.ClickException("use `hundi deploy --keystore ...` for non-local networks")
     out = deployment_path(name)
-    deployment = deploy_system(w3, dev_account(0), DeployConfig.local_defaults(), name=name, out=out, progress=click.echo)
+    deployment = deploy_system(
+        w3, dev_account(0), DeployConfig.local_defaults(), name=name, out=out, progress=click.echo
+    )
     for contract, entry in deployment.contracts.items():
         click.echo(f"{contract:22} {entry.address}")

@@ -72,7 +72,9 @@ def _load_keystore(path: Path) -> LocalAccount:
 @click.option("--fee-bps", type=click.IntRange(0, 500), default=100, show_default=True, help="Advance fee.")
 @click.option("--yield-fee-bps", type=click.IntRange(0, 2000), default=1000, show_default=True, help="Yield fee.")
 @click.option("--grace-days", type=click.IntRange(0, 365), default=30, show_default=True, help="Grace after due date.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default deployments/<name>.json).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default deployments/<name>.json)."
+)
 def deploy(
     rpc_url: str,
     name: str,
@@ -113,8 +115,14 @@ def deploy(
             raise click.ClickException(f"on a public chain these are required: {', '.join(missing)}")
         me = deployer.address
         config = DeployConfig(me, me, me, me, treasury or me, list(signers), threshold or len(signers))
-    for attr, value in (("admin", admin), ("kyc_officer", kyc_officer), ("pauser", pauser),
-                        ("collector", collector), ("treasury", treasury), ("asset", asset)):
+    for attr, value in (
+        ("admin", admin),
+        ("kyc_officer", kyc_officer),
+        ("pauser", pauser),
+        ("collector", collector),
+        ("treasury", treasury),
+        ("asset", asset),
+    ):
         if value:
             setattr(config, attr, Web3.to_checksum_address(value))
     if signers:
@@ -127,7 +135,9 @@ def deploy(
     _ensure_compiled()
     target = out or deployment_path(name)
     try:
-        deployment = deploy_system(w3, deployer, config, name=name, out=target, progress=lambda m: click.echo(m, err=True))
+        deployment = deploy_system(
+            w3, deployer, config, name=name, out=target, progress=lambda m: click.echo(m, err=True)
+        )
     except ChainError as exc:
         raise click.ClickException(str(exc)) from exc
     for contract, entry in deployment.contracts.items():

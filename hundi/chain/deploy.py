@@ -80,7 +80,7 @@ class _Sender:
     def __init__(self, w3: Web3, account: LocalAccount, progress: Callable[[str], None]) -> None:
         self.w3 = w3
         self.account = account
-        self.nonce = w3.eth.get_transaction_count(account.address, "pending")
+        self.nonce: int = int(w3.eth.get_transaction_count(account.address, "pending"))
         self.chain_id = w3.eth.chain_id
         self.progress = progress
         self.first_block: int | None = None
@@ -114,14 +114,17 @@ class _Sender:
     def deploy(self, art: Artifact, *args: Any) -> str:
         expected = create_address(self.account.address, self.nonce)
         ctor = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(*args)
-        receipt = self._send(ctor.build_transaction({"from": self.account.address}), f"deployed {art.name}")
-        address = to_checksum_address(receipt["contractAddress"])
+        receipt = self._send(dict(ctor.build_transaction({"from": self.account.address})), f"deployed {art.name}")
+        created = receipt["contractAddress"]
+        if created is None:
+            raise DeploymentError(f"deploying {art.name} created no contract")
+        address = to_checksum_address(created)
         if address != expected:  # the wiring below relies on predicted addresses
             raise DeploymentError(f"{art.name} landed at {address}, expected {expected}: was the nonce reused?")
         return address
 
     def call(self, fn: ContractFunction, what: str) -> TxReceipt:
-        return self._send(fn.build_transaction({"from": self.account.address}), what)
+        return self._send(dict(fn.build_transaction({"from": self.account.address})), what)
 
 
 def deploy_system(
@@ -145,8 +148,15 @@ def deploy_system(
     if not 1 <= config.threshold <= len(config.signers):
         raise DeploymentError(f"threshold {config.threshold} must be between 1 and {len(config.signers)} signers")
     arts = load_artifacts()
-    for needed in ("KycRegistry", "InvoiceToken", "OracleHub", "InvoiceShares", "RepaymentDistributor",
-                   "FundingEscrow", "MockStablecoin"):
+    for needed in (
+        "KycRegistry",
+        "InvoiceToken",
+        "OracleHub",
+        "InvoiceShares",
+        "RepaymentDistributor",
+        "FundingEscrow",
+        "MockStablecoin",
+    ):
         if needed not in arts:
             raise DeploymentError(f"{needed} is missing from the compile output; run `ape compile --force`")
 
@@ -190,7 +200,7 @@ def deploy_system(
         config.fee_bps,
     )
 
-    c = {k: w3.eth.contract(address=v, abi=arts[k].abi) for k, v in p.items()}
+    c = {k: w3.eth.contract(address=to_checksum_address(v), abi=arts[k].abi) for k, v in p.items()}
     role = {r: keccak(text=r) for r in ROLE_NAMES if r != "DEFAULT_ADMIN_ROLE"}
     role["DEFAULT_ADMIN_ROLE"] = ZERO_ROLE
     grants: list[tuple[str, str, str]] = [
@@ -216,8 +226,9 @@ def deploy_system(
     for contract, role_name, holder in [*grants, *((k, "DEFAULT_ADMIN_ROLE", config.admin) for k in p)]:
         roles[contract].setdefault(role_name, []).append(to_checksum_address(holder))
     for k in p:
-        roles[k]["TREASURY"] = [to_checksum_address(config.treasury)] if k in (
-            "FundingEscrow", "RepaymentDistributor") else []
+        roles[k]["TREASURY"] = (
+            [to_checksum_address(config.treasury)] if k in ("FundingEscrow", "RepaymentDistributor") else []
+        )
     roles["OracleHub"]["SIGNERS"] = [to_checksum_address(s) for s in config.signers]
     roles = {k: {r: h for r, h in v.items() if h} for k, v in roles.items()}
 

@@ -26,13 +26,11 @@ class Deployment(BaseModel):
     """What `hundi deploy` writes: enough for any web3 client to drive the system by the names in CONTRACTS.md."""
 
     name: str
-    chainId: int  # noqa: N815 - the file's public field names
-    deployedAt: int  # noqa: N815 - block number of the first deployment transaction
+    chainId: int
+    deployedAt: int
     deployer: str
     contracts: dict[str, ContractEntry]
-    roles: dict[str, dict[str, list[str]]] = Field(
-        default_factory=dict, description="contract -> role name -> holders"
-    )
+    roles: dict[str, dict[str, list[str]]] = Field(default_factory=dict, description="contract -> role name -> holders")
     config: dict[str, Any] = Field(default_factory=dict)
 
     def address(self, name: str) -> str:

@@ -37,10 +37,10 @@ REPAYMENT_TYPE = [
 class Verification:
     """An oracle verdict on a minted invoice. `checks` uses the bits of CONTRACTS.md."""
 
-    invoiceId: int  # noqa: N815 - field names are the EIP-712 names
-    docDigest: bytes  # noqa: N815
+    invoiceId: int
+    docDigest: bytes
     approved: bool
-    riskScore: int  # noqa: N815
+    riskScore: int
     checks: int
     deadline: int
     nonce: int
@@ -54,10 +54,10 @@ class Verification:
 class Repayment:
     """A bank repayment observed by the oracle. `bankRef` identifies the bank transaction."""
 
-    invoiceId: int  # noqa: N815
+    invoiceId: int
     amount: int
-    bankRef: bytes  # noqa: N815
-    paidAt: int  # noqa: N815
+    bankRef: bytes
+    paidAt: int
     deadline: int
     nonce: int
 

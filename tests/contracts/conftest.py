@@ -281,7 +281,11 @@ def listed_invoice(system, chain, verified_invoice, sme) -> Callable[..., int]:
     """A Verified invoice listed by the SME at `price` (default 95% of face); returns its id."""
 
     def make(
-        *, face: int = 100_000 * UNIT, price: int | None = None, deadline_in: int = 7 * DAY, min_ticket: int = 0,
+        *,
+        face: int = 100_000 * UNIT,
+        price: int | None = None,
+        deadline_in: int = 7 * DAY,
+        min_ticket: int = 0,
         **overrides: Any,
     ) -> int:
         invoice_id = verified_invoice(face=face, **overrides)
@@ -296,8 +300,9 @@ def listed_invoice(system, chain, verified_invoice, sme) -> Callable[..., int]:
 def funded_invoice(system, listed_invoice, investors) -> Callable[..., int]:
     """A listed invoice funded to full by `amounts` from the investors (default: three roughly equal tickets)."""
 
-    def make(*, amounts: Sequence[int] | None = None, face: int = 100_000 * UNIT, price: int | None = None,
-             **overrides: Any) -> int:
+    def make(
+        *, amounts: Sequence[int] | None = None, face: int = 100_000 * UNIT, price: int | None = None, **overrides: Any
+    ) -> int:
         price = price if price is not None else face * 95 // 100
         invoice_id = listed_invoice(face=face, price=price, **overrides)
         if amounts is None:

@@ -265,9 +265,7 @@ class _Node:
                     f"gas scenario setup: {c.what} {'reverted' if receipt else 'was not mined'} ({tx_hash})"
                 )
 
-    def transact(
-        self, account: LocalAccount, to: str | None, data: bytes, what: str, gas: int = STEP_GAS
-    ) -> Any:
+    def transact(self, account: LocalAccount, to: str | None, data: bytes, what: str, gas: int = STEP_GAS) -> Any:
         """Send one signed transaction and return its receipt; raise if it reverted."""
         tx: dict[str, Any] = {
             "chainId": self.chain_id,
@@ -398,9 +396,7 @@ class _Scenario:
         receipt = self.node.transact(
             seller, self.s.token.address, self.s.token.mint.encode_input(request), f"mint {label}"
         )
-        assert int(self.s.token.statusOf(invoice_id)) == 1, (
-            f"invoice {label} is not Minted as id {invoice_id}"
-        )
+        assert int(self.s.token.statusOf(invoice_id)) == 1, f"invoice {label} is not Minted as id {invoice_id}"
         return invoice_id, receipt
 
     def verify(self, invoice_id: int) -> Any:
@@ -442,10 +438,7 @@ class _Scenario:
         assert rest == 0, "equal tickets must add up to the price"
         data = self.s.escrow.fund.encode_input(invoice_id, ticket)
         self.node.bulk(
-            [
-                _Call(i.address, self.s.escrow.address, data, f"fund by {i.address}", STEP_GAS // 2)
-                for i in investors
-            ]
+            [_Call(i.address, self.s.escrow.address, data, f"fund by {i.address}", STEP_GAS // 2) for i in investors]
         )
         assert int(self.s.token.statusOf(invoice_id)) == FUNDED
         assert all(int(self.s.shares.balanceOf(i.address, invoice_id)) == ticket for i in investors)
@@ -469,9 +462,7 @@ class _Scenario:
         data = self.s.distributor.settleRepayment.encode_input(
             report.as_tuple(), sign_all(report, self.s.domain, self.signer_keys[:2])
         )
-        return self.node.transact(
-            self.admin, self.s.distributor.address, data, f"settleRepayment {invoice_id}"
-        )
+        return self.node.transact(self.admin, self.s.distributor.address, data, f"settleRepayment {invoice_id}")
 
     def claim(self, investor: LocalAccount, invoice_id: int) -> Any:
         data = self.s.distributor.claim.encode_input(invoice_id)
@@ -485,9 +476,7 @@ class _Scenario:
         """Deploy a contract type of the ape project; `typed_args` are (ABI type, value) pairs."""
         code = HexBytes(container.contract_type.deployment_bytecode.bytecode)
         args = encode([t for t, _ in typed_args], [v for _, v in typed_args])
-        receipt = self.node.transact(
-            self.admin, None, code + args, f"deploy {container.contract_type.name}", 5_000_000
-        )
+        receipt = self.node.transact(self.admin, None, code + args, f"deploy {container.contract_type.name}", 5_000_000)
         return container.at(receipt["contractAddress"])
 
 
@@ -528,9 +517,7 @@ def measure(
     multi = sc.deploy(project.GasAnchorERC1155)
 
     sc.onboard([seller, warm_seller, other_seller], roles=SME)
-    sc.onboard(
-        [warm_investor, sole_investor, first, second, last], roles=INVESTOR, approve=[s.escrow.address]
-    )
+    sc.onboard([warm_investor, sole_investor, first, second, last], roles=INVESTOR, approve=[s.escrow.address])
     sc.onboard(crowd, roles=INVESTOR, approve=[s.escrow.address], auto_payout=True)
     sc.onboard([buyer, sc.admin], approve=[s.distributor.address])  # the admin is also the collector
     sc.onboard([holder, depositor, seed], approve=[vault.address])
@@ -550,15 +537,11 @@ def measure(
     )
     node.transact(seed, nft.address, nft.mint.encode_input(seed.address, 1), "ERC-721 seed")
     g_erc721 = node.gas(holder, nft.address, nft.mint.encode_input(newcomers[1], 2), "ERC-721 anchor")
-    node.transact(
-        seed, vault.address, vault.deposit.encode_input(10_000 * UNIT, seed.address), "ERC-4626 seed"
-    )
+    node.transact(seed, vault.address, vault.deposit.encode_input(10_000 * UNIT, seed.address), "ERC-4626 seed")
     g_erc4626 = node.gas(
         depositor, vault.address, vault.deposit.encode_input(TICKETS[1], depositor.address), "ERC-4626 anchor"
     )
-    node.transact(
-        seed, multi.address, multi.mint.encode_input(seed.address, 1, 10_000 * UNIT), "ERC-1155 seed"
-    )
+    node.transact(seed, multi.address, multi.mint.encode_input(seed.address, 1, 10_000 * UNIT), "ERC-1155 seed")
     mint_1155 = multi.mint.encode_input(newcomers[2], 1, TICKETS[1])
     g_erc1155 = node.gas(holder, multi.address, mint_1155, "ERC-1155 anchor")
 
@@ -603,9 +586,7 @@ def measure(
     assert all(int(s.distributor.claimable(c, i.address)) == 0 for i in crowd[:: max(1, many // 10)])
 
     # Past dueDate + gracePeriod, B and C default.
-    chain.mine(
-        timestamp=max(int(s.distributor.defaultableAfter(b)), int(s.distributor.defaultableAfter(c))) + 1
-    )
+    chain.mine(timestamp=max(int(s.distributor.defaultableAfter(b)), int(s.distributor.defaultableAfter(c))) + 1)
     g_default_one = int(sc.mark_defaulted(b)["gasUsed"])
     g_default_many = int(sc.mark_defaulted(c)["gasUsed"])
 

@@ -50,9 +50,7 @@ def test_first_claim_after_a_repayment_stays_within_goal(gas):
 def test_repay_costs_the_same_for_one_and_for_two_hundred_investors(gas):
     assert gas.many_investors == 200, "the goal is stated for 200 investors"
     spread = relative_spread(gas.repay_one, gas.repay_many)
-    assert spread <= FLAT_TOLERANCE, (
-        f"repay: {gas.repay_one:,} (1 investor) vs {gas.repay_many:,} (200), {spread:.2%}"
-    )
+    assert spread <= FLAT_TOLERANCE, f"repay: {gas.repay_one:,} (1 investor) vs {gas.repay_many:,} (200), {spread:.2%}"
 
 
 def test_mark_defaulted_costs_the_same_for_one_and_for_two_hundred_investors(gas):

@@ -104,14 +104,10 @@ def decode_error(exc: Exception, *contracts: Any) -> tuple[str, dict[str, Any]]:
                     i.name: to_checksum_address(v) if i.canonical_type == "address" else v
                     for i, v in zip(abi.inputs, values, strict=True)
                 }
-    raise AssertionError(
-        f"revert is not a custom error of {[c.contract_type.name for c in contracts]}: {exc!r}"
-    )
+    raise AssertionError(f"revert is not a custom error of {[c.contract_type.name for c in contracts]}: {exc!r}")
 
 
-def assert_error(
-    exc: Exception, names: tuple[str, ...], contracts: tuple[Any, ...], **inputs: Any
-) -> dict[str, Any]:
+def assert_error(exc: Exception, names: tuple[str, ...], contracts: tuple[Any, ...], **inputs: Any) -> dict[str, Any]:
     """Assert `exc` is one of the custom errors `names` with these argument values; return its arguments."""
     name, actual_inputs = decode_error(exc, *contracts)
     assert name in names, f"expected {' or '.join(names)}, got {name}({actual_inputs})"

@@ -129,9 +129,7 @@ class Client:
             {"from": account.address, "nonce": self.w3.eth.get_transaction_count(account.address, "pending")}
         )
         signed = account.sign_transaction(tx)
-        receipt = self.w3.eth.wait_for_transaction_receipt(
-            self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        )
+        receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(signed.raw_transaction))
         assert receipt["status"] == 1, f"{fn.fn_name} reverted"
         return receipt
 

@@ -56,9 +56,7 @@ def expired(ctx: Ctx, **kw: Any) -> Refusal:
 def duplicate_signer(ctx: Ctx, **kw: Any) -> Refusal:
     report, _ = ctx.build(ctx.invoice_id, **kw)
     sig = sign_report(report, ctx.system.domain, ctx.keys[0])
-    return Refusal(
-        report, [sig, sig], ("DuplicateSigner",), {"signer": dev_account(SIGNER_INDEXES[0]).address}
-    )
+    return Refusal(report, [sig, sig], ("DuplicateSigner",), {"signer": dev_account(SIGNER_INDEXES[0]).address})
 
 
 def too_few_signers(ctx: Ctx, **kw: Any) -> Refusal:
@@ -213,9 +211,7 @@ def test_rejected_verification_makes_invoice_rejected_and_unlistable(
 # ------------------------------------------------------------------ repayment reports
 
 
-def _repayment_state(
-    system: Any, invoice_id: int, report: Any, report_id: bytes, investors: list[Any]
-) -> tuple:
+def _repayment_state(system: Any, invoice_id: int, report: Any, report_id: bytes, investors: list[Any]) -> tuple:
     coin, distributor = system.stablecoin, system.distributor
     return (
         system.token.statusOf(invoice_id),

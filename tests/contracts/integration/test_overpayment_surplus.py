@@ -10,9 +10,7 @@ PRICE = 95_000 * UNIT
 TICKETS = [40_000 * UNIT, 35_000 * UNIT, 20_000 * UNIT]
 
 
-def test_single_payment_above_face_sends_the_surplus_to_the_seller(
-    system, funded_invoice, parties, investors, buyer
-):
+def test_single_payment_above_face_sends_the_surplus_to_the_seller(system, funded_invoice, parties, investors, buyer):
     distributor, coin = system.distributor, system.stablecoin
     iid = funded_invoice(amounts=TICKETS, face=FACE, price=PRICE)
     model = BookModel(principal=PRICE, face=FACE)

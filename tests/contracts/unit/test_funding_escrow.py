@@ -92,10 +92,7 @@ def reverts(error: Any, **inputs: Any):
         assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
         values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
         actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {
-            k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v
-            for k, v in actual.items()
-        }
+        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
     assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
     for name, expected in inputs.items():
         assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
@@ -105,18 +102,14 @@ def reverts(error: Any, **inputs: Any):
 def error_abi(container: Any, name: str) -> Any:
     """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
     found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, (
-        f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    )
+    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
     return found[0]
 
 
 def logs_of(receipt: Any, event: Any) -> list[dict[str, Any]]:
     """The arguments of every `event` the receipt holds that the event's own contract emitted."""
     address = event.contract.address
-    return [
-        dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address
-    ]
+    return [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
 
 
 def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
@@ -260,9 +253,7 @@ def test_list_by_seller_emits_event_records_listing_and_takes_custody(
         fundingDeadline=deadline,
         minTicket=1_000 * UNIT,
     )
-    assert_event(
-        receipt, token.InvoiceStatusChanged, invoiceId=invoice_id, **{"from": VERIFIED, "to": LISTED}
-    )
+    assert_event(receipt, token.InvoiceStatusChanged, invoiceId=invoice_id, **{"from": VERIFIED, "to": LISTED})
     assert token.ownerOf(invoice_id) == escrow.address
     assert token.statusOf(invoice_id) == LISTED
     listing = escrow.listingOf(invoice_id)
@@ -289,9 +280,7 @@ def test_list_reverts_for_caller_other_than_seller(escrow, fresh_verified, chain
             escrow.list(invoice_id, PRICE, deadline, 0, sender=caller)
 
 
-def test_list_reverts_for_minted_and_rejected_invoices(
-    escrow, system, make_invoice, verification, chain, sme, admin
-):
+def test_list_reverts_for_minted_and_rejected_invoices(escrow, system, make_invoice, verification, chain, sme, admin):
     minted = make_invoice(face=FACE)
     rejected = make_invoice(face=FACE)
     report, sigs = verification(rejected, approved=False)
@@ -333,9 +322,7 @@ def test_list_reverts_when_deadline_is_not_in_the_future(escrow, token, fresh_ve
     now = chain.pending_timestamp + 100
     for deadline in (now, now - 1):
         chain.pending_timestamp = now
-        with reverts(
-            escrow.InvalidFundingDeadline, fundingDeadline=deadline, blockTimestamp=now, dueDate=due
-        ):
+        with reverts(escrow.InvalidFundingDeadline, fundingDeadline=deadline, blockTimestamp=now, dueDate=due):
             escrow.list(invoice_id, PRICE, deadline, 0, sender=sme)
     chain.pending_timestamp = now
     escrow.list(invoice_id, PRICE, now + 1, 0, sender=sme)  # one second ahead is enough
@@ -409,9 +396,7 @@ def test_fund_mints_shares_one_to_one_and_emits_invested(system, escrow, stablec
     a_before, escrow_before = stablecoin.balanceOf(a), stablecoin.balanceOf(escrow)
 
     receipt = escrow.fund(invoice_id, 30_000 * UNIT, sender=a)
-    assert_event(
-        receipt, escrow.Invested, invoiceId=invoice_id, investor=a, amount=30_000 * UNIT, raised=30_000 * UNIT
-    )
+    assert_event(receipt, escrow.Invested, invoiceId=invoice_id, investor=a, amount=30_000 * UNIT, raised=30_000 * UNIT)
     assert_event(
         receipt,
         shares.TransferSingle,
@@ -425,9 +410,7 @@ def test_fund_mints_shares_one_to_one_and_emits_invested(system, escrow, stablec
     assert stablecoin.balanceOf(escrow) == escrow_before + 30_000 * UNIT
 
     receipt = escrow.fund(invoice_id, 20_000 * UNIT, sender=b)
-    assert_event(
-        receipt, escrow.Invested, invoiceId=invoice_id, investor=b, amount=20_000 * UNIT, raised=50_000 * UNIT
-    )
+    assert_event(receipt, escrow.Invested, invoiceId=invoice_id, investor=b, amount=20_000 * UNIT, raised=50_000 * UNIT)
     assert shares.balanceOf(a, invoice_id) == 30_000 * UNIT
     assert shares.balanceOf(b, invoice_id) == 20_000 * UNIT
     assert shares.totalSupply(invoice_id) == 50_000 * UNIT
@@ -546,9 +529,7 @@ def test_completing_fill_pays_seller_and_treasury_in_same_tx_with_fee_rounded_up
 
     receipt = escrow.fund(invoice_id, last, sender=investors[1])
 
-    assert_event(
-        receipt, escrow.Invested, invoiceId=invoice_id, investor=investors[1], amount=last, raised=price
-    )
+    assert_event(receipt, escrow.Invested, invoiceId=invoice_id, investor=investors[1], amount=last, raised=price)
     assert_event(receipt, escrow.InvoiceFunded, invoiceId=invoice_id, price=price, fee=fee)
     assert_event(receipt, token.InvoiceStatusChanged, invoiceId=invoice_id, **{"from": LISTED, "to": FUNDED})
     assert_event(
@@ -598,9 +579,7 @@ def test_completing_fill_with_zero_fee_pays_whole_price_to_seller(
 def test_fund_reverts_without_allowance(escrow, stablecoin, open_listing, investor):
     invoice_id, _ = open_listing()
     stablecoin.approve(escrow, 999 * UNIT, sender=investor)
-    with reverts(
-        stablecoin.ERC20InsufficientAllowance, spender=escrow, allowance=999 * UNIT, needed=1_000 * UNIT
-    ):
+    with reverts(stablecoin.ERC20InsufficientAllowance, spender=escrow, allowance=999 * UNIT, needed=1_000 * UNIT):
         escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
 
 
@@ -617,9 +596,7 @@ def test_fund_reverts_when_paused(escrow, open_listing, investor, admin):
 # ---------------------------------------------------------------- fundWithPermit
 
 
-def test_fund_with_permit_works_from_zero_allowance(
-    system, escrow, stablecoin, open_listing, chain, investors
-):
+def test_fund_with_permit_works_from_zero_allowance(system, escrow, stablecoin, open_listing, chain, investors):
     who = investors[1]
     stablecoin.approve(escrow, 0, sender=who)
     invoice_id, _ = open_listing()
@@ -639,9 +616,7 @@ def test_fund_with_permit_works_from_zero_allowance(
     assert system.shares.balanceOf(who, invoice_id) == amount
 
 
-def test_fund_with_front_run_permit_still_funds(
-    system, escrow, stablecoin, open_listing, chain, investors, stranger
-):
+def test_fund_with_front_run_permit_still_funds(system, escrow, stablecoin, open_listing, chain, investors, stranger):
     who = investors[1]
     stablecoin.approve(escrow, 0, sender=who)
     invoice_id, _ = open_listing()
@@ -659,9 +634,7 @@ def test_fund_with_front_run_permit_still_funds(
     assert stablecoin.allowance(who, escrow) == 0
 
 
-def test_fund_with_bad_permit_and_no_allowance_reverts(
-    escrow, stablecoin, open_listing, chain, investors, stranger
-):
+def test_fund_with_bad_permit_and_no_allowance_reverts(escrow, stablecoin, open_listing, chain, investors, stranger):
     who = investors[1]
     stablecoin.approve(escrow, 0, sender=who)
     invoice_id, _ = open_listing()
@@ -701,9 +674,7 @@ def test_seller_cancels_before_any_funding_and_gets_nft_back(escrow, token, open
     invoice_id, _ = open_listing()
     receipt = escrow.cancel(invoice_id, sender=sme)
     assert_event(receipt, escrow.ListingCancelled, invoiceId=invoice_id)
-    assert_event(
-        receipt, token.InvoiceStatusChanged, invoiceId=invoice_id, **{"from": LISTED, "to": CANCELLED}
-    )
+    assert_event(receipt, token.InvoiceStatusChanged, invoiceId=invoice_id, **{"from": LISTED, "to": CANCELLED})
     assert token.ownerOf(invoice_id) == sme.address
     assert token.statusOf(invoice_id) == CANCELLED
     assert escrow.listingOf(invoice_id).state == L_CANCELLED
@@ -734,9 +705,7 @@ def test_stranger_cannot_cancel_before_deadline(escrow, open_listing, chain, str
         escrow.cancel(invoice_id, sender=investor)
 
 
-def test_anyone_cancels_unfilled_listing_after_deadline(
-    escrow, token, open_listing, chain, stranger, investor, sme
-):
+def test_anyone_cancels_unfilled_listing_after_deadline(escrow, token, open_listing, chain, stranger, investor, sme):
     invoice_id, deadline = open_listing()
     escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
     chain.pending_timestamp = deadline + 1
@@ -822,9 +791,7 @@ def test_refund_reverts_unless_cancelled(escrow, open_listing, investors):
         escrow.refund(31337, sender=investors[0])
 
 
-def test_refund_burns_shares_and_returns_principal_once(
-    system, escrow, stablecoin, open_listing, chain, investors
-):
+def test_refund_burns_shares_and_returns_principal_once(system, escrow, stablecoin, open_listing, chain, investors):
     shares = system.shares
     invoice_id, deadline = open_listing()
     a, b = investors[0], investors[1]
@@ -877,9 +844,7 @@ def test_refund_works_while_escrow_paused(escrow, stablecoin, open_listing, chai
     assert stablecoin.balanceOf(investor) == before + 5_000 * UNIT
 
 
-def test_refund_works_after_investor_kyc_expired(
-    escrow, kyc, stablecoin, open_listing, chain, investor, admin
-):
+def test_refund_works_after_investor_kyc_expired(escrow, kyc, stablecoin, open_listing, chain, investor, admin):
     invoice_id, deadline = open_listing()
     escrow.fund(invoice_id, 5_000 * UNIT, sender=investor)
     kyc.setKyc(investor, INVESTOR, chain.pending_timestamp + 60, sender=admin)
@@ -895,9 +860,7 @@ def test_refund_pays_current_share_holder_after_transfer(
 ):
     invoice_id, _ = open_listing()
     escrow.fund(invoice_id, 10_000 * UNIT, sender=investors[0])
-    system.shares.safeTransferFrom(
-        investors[0], investors[1], invoice_id, 4_000 * UNIT, b"", sender=investors[0]
-    )
+    system.shares.safeTransferFrom(investors[0], investors[1], invoice_id, 4_000 * UNIT, b"", sender=investors[0])
     # Seller can no longer cancel (funding happened); wait for the deadline instead.
     chain.pending_timestamp = escrow.listingOf(invoice_id).fundingDeadline + 1
     escrow.cancel(invoice_id, sender=sme)
@@ -993,9 +956,7 @@ def test_remaining_is_zero_unless_open(escrow, open_listing, investor, sme):
     assert escrow.remaining(invoice_id) == 0
 
 
-def test_full_lifecycle_leaves_escrow_solvent(
-    system, escrow, stablecoin, open_listing, investors, chain, sme, buyer
-):
+def test_full_lifecycle_leaves_escrow_solvent(system, escrow, stablecoin, open_listing, investors, chain, sme, buyer):
     """Escrow balance == sum of raised over Listed + unrefunded principal of Cancelled (invariant 1)."""
     open_id, _ = open_listing()
     escrow.fund(open_id, 10_000 * UNIT, sender=investors[0])

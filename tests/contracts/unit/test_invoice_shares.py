@@ -75,10 +75,7 @@ def reverts(error: Any, **inputs: Any):
         assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
         values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
         actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {
-            k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v
-            for k, v in actual.items()
-        }
+        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
     assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
     for name, expected in inputs.items():
         assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
@@ -88,17 +85,13 @@ def reverts(error: Any, **inputs: Any):
 def error_abi(container: Any, name: str) -> Any:
     """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
     found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, (
-        f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    )
+    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
     return found[0]
 
 
 def logs_of(receipt: Any, event: Any) -> list[dict[str, Any]]:
     address = event.contract.address
-    return [
-        dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address
-    ]
+    return [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
 
 
 def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
@@ -121,9 +114,7 @@ def _verified(system, chain, sme, admin, signers, tag: str) -> int:
     )
     invoice_id = int(system.token.mint(request, sender=sme).return_value)
     report = Verification(invoice_id, digest, True, 70, ALL_CHECKS, now + 3600, 1)
-    system.hub.submitVerification(
-        report.as_tuple(), sign_all(report, system.domain, signers[:2]), sender=admin
-    )
+    system.hub.submitVerification(report.as_tuple(), sign_all(report, system.domain, signers[:2]), sender=admin)
     return invoice_id
 
 
@@ -162,9 +153,7 @@ def b(pool) -> int:
 def test_transfer_between_kyc_investors_moves_balance_and_emits_transfer_single(shares, a, investors):
     x, y = investors[0], investors[1]
     receipt = shares.safeTransferFrom(x, y, a, 1_000, b"", sender=x)
-    assert_event(
-        receipt, shares.TransferSingle, operator=x, **{"from": x.address, "to": y.address}, id=a, value=1_000
-    )
+    assert_event(receipt, shares.TransferSingle, operator=x, **{"from": x.address, "to": y.address}, id=a, value=1_000)
     assert shares.balanceOf(x, a) == 2**35 - 1_000
     assert shares.balanceOf(y, a) == 2**34 + 1_000
     assert shares.totalSupply(a) == P
@@ -245,9 +234,7 @@ def test_transfer_to_or_from_zero_address_reverts(shares, a, investor):
         shares.safeTransferFrom(ZERO_ADDRESS, investor, a, 1, b"", sender=investor)
 
 
-def test_transfer_to_contract_without_receiver_hook_reverts(
-    shares, kyc, stablecoin, a, b, chain, investor, admin
-):
+def test_transfer_to_contract_without_receiver_hook_reverts(shares, kyc, stablecoin, a, b, chain, investor, admin):
     # KYC the stablecoin contract so the KYC check passes and the receiver check is what refuses it.
     kyc.setKyc(stablecoin, INVESTOR, chain.pending_timestamp + 365 * DAY, sender=admin)
     with reverts(shares.ERC1155InvalidReceiver, receiver=stablecoin):
@@ -291,9 +278,7 @@ def test_batch_transfer_reverts_on_length_mismatch(shares, a, b, investors):
 
 def test_batch_transfer_is_atomic_when_one_leg_lacks_balance(shares, a, b, investors):
     x, y = investors[2], investors[0]
-    with reverts(
-        shares.ERC1155InsufficientBalance, sender=x, balance=8_000 * UNIT, needed=8_000 * UNIT + 1, tokenId=b
-    ):
+    with reverts(shares.ERC1155InsufficientBalance, sender=x, balance=8_000 * UNIT, needed=8_000 * UNIT + 1, tokenId=b):
         shares.safeBatchTransferFrom(x, y, [a, b], [7, 8_000 * UNIT + 1], b"", sender=x)
     assert shares.balanceOf(x, a) == 2**34
 
@@ -342,9 +327,7 @@ def test_uri_is_empty_until_admin_sets_base_uri(shares, a, admin, stranger):
 # ---------------------------------------------------------------- supply and module-only entry points
 
 
-def test_total_supply_equals_raised_while_listed_and_after_refunds(
-    shares, escrow, pool, chain, investors, sme
-):
+def test_total_supply_equals_raised_while_listed_and_after_refunds(shares, escrow, pool, chain, investors, sme):
     v = pool["v"]
     deadline = chain.pending_timestamp + 2 * DAY
     escrow.list(v, 50_000 * UNIT, deadline, 0, sender=sme)
@@ -429,9 +412,7 @@ def test_paused_shares_still_allow_claims(shares, distributor, stablecoin, a, in
 # ---------------------------------------------------------------- claim accounting across transfers
 
 
-def test_transfer_between_claims_preserves_each_sides_claimable(
-    shares, distributor, stablecoin, a, investors, buyer
-):
+def test_transfer_between_claims_preserves_each_sides_claimable(shares, distributor, stablecoin, a, investors, buyer):
     x, y, _ = investors
     # Repayment 1: 2**34, all below principal (no yield fee): 1/4 of a unit per share.
     distributor.repay(a, 2**34, sender=buyer)

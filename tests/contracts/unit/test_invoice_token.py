@@ -124,9 +124,7 @@ def decode_token_uri(uri: str) -> dict[str, Any]:
     return meta
 
 
-def call_revert(
-    chain: Any, handler: Any, *args: Any, sender: Any = None
-) -> tuple[str, dict[str, Any]] | None:
+def call_revert(chain: Any, handler: Any, *args: Any, sender: Any = None) -> tuple[str, dict[str, Any]] | None:
     """eth_call `handler(*args)` (from `sender`) on the current state; the custom error it reverts with,
     decoded against the contract's ABI as (name, arguments), or None when the call succeeds.
 
@@ -151,9 +149,7 @@ def call_revert(
                     i.name: to_checksum_address(v) if i.type == "address" else v
                     for i, v in zip(abi.inputs, values, strict=True)
                 }
-        raise AssertionError(
-            f"revert data {err.data!r} matches no error of {contract.contract_type.name}"
-        ) from err
+        raise AssertionError(f"revert data {err.data!r} matches no error of {contract.contract_type.name}") from err
     return None
 
 
@@ -175,9 +171,7 @@ def advance(token: Any, module: Any) -> Callable[..., Any]:
 
     def step(invoice_id: int, to: int, risk: int = 40, checks: int = ALL_CHECKS) -> Any:
         if to in (VERIFIED, REJECTED):
-            return token.recordVerification(
-                invoice_id, to == VERIFIED, risk, checks, REPORT_ID, sender=module
-            )
+            return token.recordVerification(invoice_id, to == VERIFIED, risk, checks, REPORT_ID, sender=module)
         return token.transition(invoice_id, to, sender=module)
 
     return step
@@ -326,9 +320,7 @@ def test_mint_reverts_on_empty_invoice_key(token, sme, mint_request):
 
 
 @pytest.mark.parametrize("first_status", [MINTED, REJECTED, CANCELLED], ids=lambda s: STATUS_NAMES[s])
-def test_mint_reverts_on_duplicate_key_while_first_token_is_live(
-    token, sme, mint_request, invoice_in, first_status
-):
+def test_mint_reverts_on_duplicate_key_while_first_token_is_live(token, sme, mint_request, invoice_in, first_status):
     key = fresh_key()
     first = invoice_in(first_status, key=key)
     assert token.statusOf(first) == first_status
@@ -699,9 +691,7 @@ def test_holder_transfers_and_approvals_always_revert(chain, token, sme, strange
     assert call_revert(chain, token.approve, stranger, invoice_id, sender=sme) == restricted
     assert call_revert(chain, token.transferFrom, sme, stranger, invoice_id, sender=sme) == restricted
     assert call_revert(chain, token.safeTransferFrom, sme, stranger, invoice_id, sender=sme) == restricted
-    assert (
-        call_revert(chain, token.safeTransferFrom, sme, stranger, invoice_id, b"hi", sender=sme) == restricted
-    )
+    assert call_revert(chain, token.safeTransferFrom, sme, stranger, invoice_id, b"hi", sender=sme) == restricted
     assert call_revert(chain, token.setApprovalForAll, stranger, True, sender=sme) == (
         "TransferRestricted",
         {"invoiceId": 0},

@@ -70,10 +70,7 @@ def reverts(error: Any, **inputs: Any):
         assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
         values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
         actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {
-            k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v
-            for k, v in actual.items()
-        }
+        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
     assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
     for name, expected in inputs.items():
         assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
@@ -83,17 +80,13 @@ def reverts(error: Any, **inputs: Any):
 def error_abi(container: Any, name: str) -> Any:
     """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
     found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, (
-        f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    )
+    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
     return found[0]
 
 
 def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
     address = event.contract.address
-    logs = [
-        dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address
-    ]
+    logs = [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
     assert len(logs) == 1, f"expected one {event.abi.name}, got {logs}"
     assert logs[0] == {k: _norm(v) for k, v in expected.items()}
 
@@ -154,9 +147,7 @@ def test_metadata_is_a_six_decimal_rupee(stablecoin):
 def test_faucet_mints_to_caller(stablecoin, stranger):
     supply = stablecoin.totalSupply()
     receipt = stablecoin.faucet(2_500 * UNIT, sender=stranger)
-    assert_event(
-        receipt, stablecoin.Transfer, **{"from": ZERO_ADDRESS, "to": stranger.address}, value=2_500 * UNIT
-    )
+    assert_event(receipt, stablecoin.Transfer, **{"from": ZERO_ADDRESS, "to": stranger.address}, value=2_500 * UNIT)
     assert stablecoin.balanceOf(stranger) == 2_500 * UNIT
     assert stablecoin.totalSupply() == supply + 2_500 * UNIT
 
@@ -180,9 +171,7 @@ def test_mint_credits_the_recipient_and_is_capped_per_call(stablecoin, stranger,
 
 
 def test_domain_separator_is_the_eip712_domain_name_version_1(stablecoin, chain):
-    typehash = keccak(
-        text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-    )
+    typehash = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
     expected = keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
@@ -197,9 +186,7 @@ def test_permit_sets_allowance_and_spends_the_nonce(stablecoin, chain, investor,
     v, r, s = sign_permit(stablecoin, chain, investor, sme, 1_500 * UNIT, deadline)
     nonce = stablecoin.nonces(investor)
 
-    receipt = stablecoin.permit(
-        investor, sme, 1_500 * UNIT, deadline, v, r, s, sender=stranger
-    )  # anyone submits
+    receipt = stablecoin.permit(investor, sme, 1_500 * UNIT, deadline, v, r, s, sender=stranger)  # anyone submits
 
     assert_event(receipt, stablecoin.Approval, owner=investor, spender=sme, value=1_500 * UNIT)
     assert stablecoin.allowance(investor, sme) == 1_500 * UNIT

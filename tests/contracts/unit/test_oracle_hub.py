@@ -188,9 +188,7 @@ def test_domain_separator_is_rebuilt_when_chain_id_changes(hub, chain, make_invo
     try:
         assert int(chain.provider.make_request("eth_chainId", []), 16) == other
         assert hub.domainSeparator() == domain_separator(other, hub.address)
-        assert hub.hashVerification(report.as_tuple()) == report_digest(
-            report, report_domain(other, hub.address)
-        )
+        assert hub.hashVerification(report.as_tuple()) == report_digest(report, report_domain(other, hub.address))
     finally:
         chain.provider.make_request("anvil_setChainId", [original])
     assert hub.domainSeparator() == domain_separator(original, hub.address)
@@ -291,9 +289,7 @@ def test_set_signers_reverts_on_duplicate_signer(hub, admin):
     assert hub.signerSet()[2] == 1
 
 
-def test_removed_signer_no_longer_counts(
-    system, hub, admin, make_invoice, verification, submit, oracle_signers
-):
+def test_removed_signer_no_longer_counts(system, hub, admin, make_invoice, verification, submit, oracle_signers):
     k7, k8, k9 = oracle_signers
     hub.setSigners([S7, S9], 2, sender=admin)
     invoice_id = make_invoice()
@@ -305,9 +301,7 @@ def test_removed_signer_no_longer_counts(
     assert system.token.statusOf(invoice_id) == VERIFIED
 
 
-def test_new_signer_counts_once_added(
-    system, hub, admin, stranger, make_invoice, verification, submit, oracle_signers
-):
+def test_new_signer_counts_once_added(system, hub, admin, stranger, make_invoice, verification, submit, oracle_signers):
     hub.setSigners([S7, stranger.address], 2, sender=admin)
     invoice_id = make_invoice()
     report, sigs = verification(invoice_id, signer_keys=[oracle_signers[0], dev_account(5).key])
@@ -328,9 +322,7 @@ def test_unconfigured_hub_accepts_no_report(project, system, admin, chain, make_
 # ---------------------------------------------------------------------------------- submitVerification
 
 
-def test_submit_verification_approved_verifies_the_invoice(
-    system, hub, stranger, make_invoice, verification, submit
-):
+def test_submit_verification_approved_verifies_the_invoice(system, hub, stranger, make_invoice, verification, submit):
     token = system.token
     invoice_id = make_invoice()
     report, sigs = verification(invoice_id, risk=63, checks=0b111011)
@@ -361,9 +353,7 @@ def test_submit_verification_approved_verifies_the_invoice(
     assert hub.isReportUsed(report_id)
 
 
-def test_submit_verification_not_approved_rejects_the_invoice(
-    system, hub, make_invoice, verification, submit
-):
+def test_submit_verification_not_approved_rejects_the_invoice(system, hub, make_invoice, verification, submit):
     token = system.token
     invoice_id = make_invoice()
     report, sigs = verification(invoice_id, approved=False, risk=95, checks=0b000111)
@@ -390,9 +380,7 @@ def test_submit_verification_accepts_more_signatures_than_threshold(
     assert system.token.statusOf(invoice_id) == VERIFIED
 
 
-def test_submit_verification_accepts_report_at_its_deadline(
-    system, chain, make_invoice, verification, submit
-):
+def test_submit_verification_accepts_report_at_its_deadline(system, chain, make_invoice, verification, submit):
     invoice_id = make_invoice()
     report, sigs = verification(invoice_id, deadline_in=100)
     chain.pending_timestamp = report.deadline
@@ -429,9 +417,7 @@ def test_submit_verification_reverts_on_digest_mismatch(system, hub, make_invoic
 
 
 @pytest.mark.parametrize("kept", [1, 0], ids=["one_of_two", "none"])
-def test_submit_verification_reverts_on_insufficient_signatures(
-    hub, make_invoice, verification, submit, kept
-):
+def test_submit_verification_reverts_on_insufficient_signatures(hub, make_invoice, verification, submit, kept):
     report, sigs = verification(make_invoice())
     with reverts_with(hub.InsufficientSignatures, provided=kept, threshold=2):
         submit(report, sigs[:kept])
@@ -459,18 +445,14 @@ def test_submit_verification_reverts_on_a_non_signer_signature(
 
 
 @pytest.mark.parametrize("length", [64, 66])
-def test_submit_verification_reverts_on_signature_of_wrong_length(
-    hub, make_invoice, verification, submit, length
-):
+def test_submit_verification_reverts_on_signature_of_wrong_length(hub, make_invoice, verification, submit, length):
     report, sigs = verification(make_invoice())
     malformed = (sigs[0] + b"\x00")[:length]
     with reverts_with(hub.ECDSAInvalidSignatureLength, length=length):
         submit(report, [malformed, sigs[1]])
 
 
-def test_submit_verification_reverts_on_high_s_malleable_signature(
-    system, hub, make_invoice, verification, submit
-):
+def test_submit_verification_reverts_on_high_s_malleable_signature(system, hub, make_invoice, verification, submit):
     report, sigs = verification(make_invoice())
     r, s, v = sigs[0][:32], int.from_bytes(sigs[0][32:64], "big"), sigs[0][64]
     high_s = SECP256K1_N - s
@@ -561,9 +543,7 @@ def test_submit_verification_reverts_for_unknown_invoice(verification, submit_re
 # ----------------------------------------------------------------------------------------------- pause
 
 
-def test_pause_blocks_submit_verification_until_unpaused(
-    system, hub, admin, make_invoice, verification, submit
-):
+def test_pause_blocks_submit_verification_until_unpaused(system, hub, admin, make_invoice, verification, submit):
     invoice_id = make_invoice()
     report, sigs = verification(invoice_id)
     receipt = hub.pause(sender=admin)

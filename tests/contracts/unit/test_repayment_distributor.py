@@ -91,10 +91,7 @@ def reverts(error: Any, **inputs: Any):
         assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
         values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
         actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {
-            k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v
-            for k, v in actual.items()
-        }
+        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
     assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
     for name, expected in inputs.items():
         assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
@@ -104,17 +101,13 @@ def reverts(error: Any, **inputs: Any):
 def error_abi(container: Any, name: str) -> Any:
     """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
     found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, (
-        f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    )
+    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
     return found[0]
 
 
 def logs_of(receipt: Any, event: Any) -> list[dict[str, Any]]:
     address = event.contract.address
-    return [
-        dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address
-    ]
+    return [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
 
 
 def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
@@ -145,9 +138,7 @@ def _verified(system, chain, sme, admin, signers, tag: str) -> int:
     )
     invoice_id = int(system.token.mint(request, sender=sme).return_value)
     report = Verification(invoice_id, digest, True, 70, ALL_CHECKS, now + 3600, 1)
-    system.hub.submitVerification(
-        report.as_tuple(), sign_all(report, system.domain, signers[:2]), sender=admin
-    )
+    system.hub.submitVerification(report.as_tuple(), sign_all(report, system.domain, signers[:2]), sender=admin)
     return invoice_id
 
 
@@ -252,9 +243,7 @@ def test_repay_is_open_to_anyone_not_only_the_buyer(distributor, stablecoin, s, 
     )
 
 
-def test_repayment_reaching_face_marks_repaid_and_charges_yield_fee(
-    system, distributor, token, stablecoin, s, buyer
-):
+def test_repayment_reaching_face_marks_repaid_and_charges_yield_fee(system, distributor, token, stablecoin, s, buyer):
     treasury = system.treasury
     distributor.repay(s, 60_000 * UNIT, sender=buyer)
     treasury_before = stablecoin.balanceOf(treasury)
@@ -557,9 +546,7 @@ def test_claim_after_partial_repayment_is_pro_rata_rounded_down(distributor, sta
     assert stablecoin.balanceOf(distributor) == 40_000 * UNIT - sum(expected)  # 2 units of dust
 
 
-def test_claims_after_full_repayment_leave_dust_below_holder_count(
-    distributor, stablecoin, s, investors, buyer
-):
+def test_claims_after_full_repayment_leave_dust_below_holder_count(distributor, stablecoin, s, investors, buyer):
     distributor.repay(s, FACE, sender=buyer)
     # Net 99,500 UNIT pro rata to 50/30/15 of 95, rounded down.
     expected = [52_368_421_052, 31_421_052_631, 15_710_526_315]
@@ -618,9 +605,7 @@ def test_claim_for_pays_only_opted_in_investors_to_their_own_address(
     assert distributor.claimable(e, y) == 2**32
 
 
-def test_claim_for_skips_investor_after_opt_out_and_zero_claims(
-    distributor, stablecoin, e, investors, buyer, stranger
-):
+def test_claim_for_skips_investor_after_opt_out_and_zero_claims(distributor, stablecoin, e, investors, buyer, stranger):
     x = investors[0]
     distributor.setAutoPayout(True, sender=x)
     receipt = distributor.claimFor(e, [x], sender=stranger)  # opted in, nothing yet: no-op, no revert
@@ -635,9 +620,7 @@ def test_claim_for_skips_investor_after_opt_out_and_zero_claims(
     assert distributor.claimable(e, x) == 2**33
 
 
-def test_claims_and_claim_for_work_while_paused(
-    distributor, stablecoin, s, e, investors, buyer, stranger, admin
-):
+def test_claims_and_claim_for_work_while_paused(distributor, stablecoin, s, e, investors, buyer, stranger, admin):
     x, y, z = investors
     distributor.setAutoPayout(True, sender=z)
     distributor.repay(e, 2**34, sender=buyer)
