@@ -19,44 +19,14 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tests.contracts.conftest import System
     from tests.contracts.gas_scenarios import GasReport
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = "ethereum:local:foundry"
 log = logging.getLogger("bench_gas")
-
-
-def build_system(chain: Any, project: Any) -> System:
-    """Deploy as tests/contracts/conftest.py's `system` fixture does: same deployer, config and fees."""
-    from hundi.chain.deploy import DeployConfig, deploy_system
-    from hundi.chain.devkeys import dev_account
-    from hundi.chain.reports import report_domain
-    from tests.contracts.conftest import FEE_BPS, GRACE, YIELD_FEE_BPS, System
-    from tests.contracts.gas_scenarios import actor
-
-    project.load_contracts()  # compiles what changed since the last build; the deployer reads .build/
-    treasury = actor("treasury")
-    config = DeployConfig.local_defaults()
-    config.treasury = treasury.address
-    config.fee_bps, config.yield_fee_bps, config.grace_period = FEE_BPS, YIELD_FEE_BPS, GRACE
-    deployment = deploy_system(chain.provider.web3, dev_account(0), config, name="bench", progress=log.debug)
-    at = deployment.address
-    return System(
-        deployment=deployment,
-        kyc=project.KycRegistry.at(at("KycRegistry")),
-        token=project.InvoiceToken.at(at("InvoiceToken")),
-        hub=project.OracleHub.at(at("OracleHub")),
-        shares=project.InvoiceShares.at(at("InvoiceShares")),
-        distributor=project.RepaymentDistributor.at(at("RepaymentDistributor")),
-        escrow=project.FundingEscrow.at(at("FundingEscrow")),
-        stablecoin=project.MockStablecoin.at(at("Stablecoin")),
-        domain=report_domain(chain.chain_id, at("OracleHub")),
-        treasury=treasury,
-    )
 
 
 def table(r: GasReport) -> list[str]:
@@ -131,8 +101,7 @@ def table(r: GasReport) -> list[str]:
 
     def fmt(cells: list[str]) -> str:
         aligned = [
-            c.rjust(w) if i in (1, 3, 4) else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            c.rjust(w) if i in (1, 3, 4) else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return " | ".join(aligned).rstrip()
 
@@ -161,17 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     from ape import accounts, chain, networks, project
 
     from hundi.chain.devkeys import dev_account
-    from tests.contracts.conftest import SIGNER_INDEXES
-    from tests.contracts.gas_scenarios import goal_checks, measure
+    from tests.contracts.conftest import SIGNER_INDEXES, build_system
+    from tests.contracts.gas_scenarios import actor, goal_checks, measure
 
     started = time.monotonic()
     with networks.parse_network_choice(NETWORK):
-        system = build_system(chain, project)
+        project.load_contracts()  # compiles what changed since the last build; the deployer reads .build/
+        # The contract tests' deployment (deployer, config, fees), with a treasury of the scenarios' fixed actors.
+        system = build_system(project, chain, actor("treasury"), name="bench", progress=log.debug)
         admin = accounts.test_accounts[0]
         if admin.address != dev_account(0).address:
-            raise RuntimeError(
-                "ape's test account 0 is not the deployer; check the test mnemonic in ape-config"
-            )
+            raise RuntimeError("ape's test account 0 is not the deployer; check the test mnemonic in ape-config")
         report = measure(
             chain, project, system, admin, [dev_account(i).key for i in SIGNER_INDEXES], many=args.investors
         )
@@ -183,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in table(report):
         log.info("%s", line)
     log.info("")
-    log.info(
-        "The claim goal is checked on an investor who still holds stablecoin, as in the contract tests; a"
-    )
+    log.info("The claim goal is checked on an investor who still holds stablecoin, as in the contract tests; a")
     log.info("claim into an empty wallet also writes a fresh balance slot (the 'empty wallet' row).")
     log.info("%.1f s (anvil start, deployment and every scenario)", elapsed)
     failed = [c for c in goal_checks(report) if not c.met]

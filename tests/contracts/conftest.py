@@ -7,11 +7,13 @@ ape isolates every test in a chain snapshot, so the session-scoped deployment is
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ape_test.accounts as ape_test_accounts
 import pytest
+from eth_account import Account
 from eth_utils import keccak
 
 from hundi.chain.deploy import DeployConfig, deploy_system
@@ -44,6 +46,31 @@ class System:
     stablecoin: Any
     domain: dict[str, Any]
     treasury: Any
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_test_accounts() -> Iterator[None]:
+    """Speed only: ape-foundry prints a call trace on every revert, and enriching it re-derives every test account
+    from the mnemonic (~0.8 s per revert). Derivation is deterministic, so each account is derived once per
+    session here; ape's own method is back in place when the session ends."""
+    container = ape_test_accounts.TestAccountContainer
+    original = container.generate_account
+    cache: dict[tuple[str, str, int], Any] = {}
+
+    def generate_account(self: Any, index: int | None = None) -> Any:
+        # Only the configured accounts: a generated one (index None or past them) is new each time by design.
+        if index is None or index >= self.number_of_accounts:
+            return original(self, index)
+        key = (self.mnemonic, self.hd_path, index)
+        if key not in cache:
+            cache[key] = original(self, index)
+        return cache[key]
+
+    container.generate_account = generate_account  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        container.generate_account = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
@@ -91,14 +118,32 @@ def treasury_account(accounts):
     return accounts.generate_test_account()
 
 
-@pytest.fixture(scope="session")
-def system(project, chain, accounts, admin, sme, investors, buyer, treasury_account) -> System:
+def build_system(
+    project: Any,
+    chain: Any,
+    treasury: Any,
+    *,
+    admin: Any = None,
+    sme: Any = None,
+    investors: Sequence[Any] = (),
+    buyer: Any = None,
+    name: str = "test",
+    progress: Callable[[str], None] | None = None,
+) -> System:
+    """Deploy the system on `chain` through `hundi deploy`'s deployer (dev account 0) with the test fees and grace
+    period, and wrap it in ape instances. The `system` fixture and tests/bench/bench_gas.py both deploy this way.
+
+    With `admin`, also onboard the test parties: KYC for `sme` (SME) and `investors` (INVESTOR) for ten years, and
+    5,000,000 stablecoin for each investor, `buyer` and `admin`, approved without limit to the escrow and the
+    distributor.
+    """
     config = DeployConfig.local_defaults()
-    config.treasury = treasury_account.address
+    config.treasury = treasury.address
     config.fee_bps, config.yield_fee_bps, config.grace_period = FEE_BPS, YIELD_FEE_BPS, GRACE
-    deployment = deploy_system(chain.provider.web3, dev_account(0), config, name="test")
+    options: dict[str, Any] = {} if progress is None else {"progress": progress}
+    deployment = deploy_system(chain.provider.web3, dev_account(0), config, name=name, **options)
     at = deployment.address
-    sys_ = System(
+    system = System(
         deployment=deployment,
         kyc=project.KycRegistry.at(at("KycRegistry")),
         token=project.InvoiceToken.at(at("InvoiceToken")),
@@ -108,17 +153,24 @@ def system(project, chain, accounts, admin, sme, investors, buyer, treasury_acco
         escrow=project.FundingEscrow.at(at("FundingEscrow")),
         stablecoin=project.MockStablecoin.at(at("Stablecoin")),
         domain=report_domain(chain.chain_id, at("OracleHub")),
-        treasury=treasury_account,
+        treasury=treasury,
     )
+    if admin is None:
+        return system
     far = chain.pending_timestamp + 10 * 365 * DAY
-    sys_.kyc.setKyc(sme, SME, far, sender=admin)
+    system.kyc.setKyc(sme, SME, far, sender=admin)
     for inv in investors:
-        sys_.kyc.setKyc(inv, INVESTOR, far, sender=admin)
+        system.kyc.setKyc(inv, INVESTOR, far, sender=admin)
     for holder in [*investors, buyer, admin]:
-        sys_.stablecoin.mint(holder, 5_000_000 * UNIT, sender=admin)
-        sys_.stablecoin.approve(sys_.escrow, 2**256 - 1, sender=holder)
-        sys_.stablecoin.approve(sys_.distributor, 2**256 - 1, sender=holder)
-    return sys_
+        system.stablecoin.mint(holder, 5_000_000 * UNIT, sender=admin)
+        system.stablecoin.approve(system.escrow, 2**256 - 1, sender=holder)
+        system.stablecoin.approve(system.distributor, 2**256 - 1, sender=holder)
+    return system
+
+
+@pytest.fixture(scope="session")
+def system(project, chain, accounts, admin, sme, investors, buyer, treasury_account) -> System:
+    return build_system(project, chain, treasury_account, admin=admin, sme=sme, investors=investors, buyer=buyer)
 
 
 # Convenience fixtures for single contracts.
@@ -157,12 +209,75 @@ def stablecoin(system):
     return system.stablecoin
 
 
+def sign_permit(
+    stablecoin: Any, chain: Any, owner: Any, spender: Any, value: int, deadline: int, *, key: str | None = None
+) -> tuple[int, bytes, bytes]:
+    """An EIP-2612 permit over the MockStablecoin domain for the owner's current nonce, signed in Python (with
+    `key`, by another key than the owner's); returns (v, r, s)."""
+    message = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Permit",
+        "domain": {
+            "name": "Hundi Test Rupee",
+            "version": "1",
+            "chainId": chain.chain_id,
+            "verifyingContract": stablecoin.address,
+        },
+        "message": {
+            "owner": owner.address,
+            "spender": getattr(spender, "address", spender),
+            "value": value,
+            "nonce": stablecoin.nonces(owner),
+            "deadline": deadline,
+        },
+    }
+    signed = Account.sign_typed_data(key or owner.private_key, full_message=message)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+
 _keys = itertools.count(1)
 
 
 def fresh_key() -> bytes:
     """A new, unique invoiceKey."""
     return keccak(text=f"invoice-{next(_keys)}")
+
+
+def mint_verified(
+    system: System,
+    chain: Any,
+    seller: Any,
+    submitter: Any,
+    signer_keys: Sequence[bytes],
+    *,
+    key: str,
+    doc: str,
+    cid: str,
+) -> int:
+    """Mint an invoice of 100,000 UNIT due in 60 days as `seller`, verify it (risk 70, every check, signed by the
+    first two keys) as `submitter`, and return its id. For module-scoped pools, which cannot use the function-scoped
+    factories; `key` and `doc` are hashed into the invoiceKey and docDigest."""
+    now = chain.pending_timestamp
+    digest = keccak(text=doc)
+    request = (keccak(text=key), keccak(text="buyer"), 100_000 * UNIT, now - DAY, now + 60 * DAY, digest, cid)
+    invoice_id = int(system.token.mint(request, sender=seller).return_value)
+    report = Verification(invoice_id, digest, True, 70, ALL_CHECKS, now + 3600, 1)
+    system.hub.submitVerification(report.as_tuple(), sign_all(report, system.domain, signer_keys[:2]), sender=submitter)
+    return invoice_id
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""What the lifecycle tests share: an independent model of the repayment rules, balance snapshots of
-every party, and a strict custom-error assertion.
+"""What the lifecycle tests share: an independent model of the repayment rules and balance snapshots of
+every party. (The strict revert and event assertions are in tests/contracts/assertions.py.)
 
 The model re-derives every amount from the rules in CONTRACTS.md (fees in basis points rounded up in the
 protocol's favour, the yield fee only on the cumulative part above principal, anything above face to the
@@ -9,17 +9,10 @@ to the base unit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import ape
 import pytest
-from ape.exceptions import ContractLogicError, CustomError
-from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
-from hexbytes import HexBytes
 
 from tests.contracts.conftest import FEE_BPS, YIELD_FEE_BPS
 
@@ -83,60 +76,6 @@ def balances(stablecoin: Any, parties: dict[str, Any]) -> dict[str, int]:
 
 def deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {name: after[name] - before[name] for name in before}
-
-
-def decode_error(exc: Exception, *contracts: Any) -> tuple[str, dict[str, Any]]:
-    """The custom error name and arguments of a revert.
-
-    ape decodes most custom errors itself, but not always one raised by a contract further down the call
-    (the hub's errors under `settleRepayment`); those arrive as raw revert data, decoded here against the
-    ABIs of `contracts`.
-    """
-    if isinstance(exc, CustomError):
-        return type(exc).__name__, dict(exc.inputs)
-    assert isinstance(exc, ContractLogicError), f"not a revert: {exc!r}"
-    raw = HexBytes(exc.revert_message) if str(exc.revert_message).startswith("0x") else b""
-    for contract in contracts:
-        for abi in contract.contract_type.errors:
-            if len(raw) >= 4 and function_signature_to_4byte_selector(abi.selector) == raw[:4]:
-                values = abi_decode([i.canonical_type for i in abi.inputs], raw[4:])
-                return abi.name, {
-                    i.name: to_checksum_address(v) if i.canonical_type == "address" else v
-                    for i, v in zip(abi.inputs, values, strict=True)
-                }
-    raise AssertionError(f"revert is not a custom error of {[c.contract_type.name for c in contracts]}: {exc!r}")
-
-
-def assert_error(exc: Exception, names: tuple[str, ...], contracts: tuple[Any, ...], **inputs: Any) -> dict[str, Any]:
-    """Assert `exc` is one of the custom errors `names` with these argument values; return its arguments."""
-    name, actual_inputs = decode_error(exc, *contracts)
-    assert name in names, f"expected {' or '.join(names)}, got {name}({actual_inputs})"
-    for arg, expected in inputs.items():
-        assert arg in actual_inputs, f"{name} has no argument {arg!r} (it has {sorted(actual_inputs)})"
-        actual = actual_inputs[arg]
-        if isinstance(expected, str) and isinstance(actual, str):
-            assert actual.lower() == expected.lower(), f"{name}.{arg}: expected {expected}, got {actual}"
-        else:
-            assert actual == expected, f"{name}.{arg}: expected {expected!r}, got {actual!r}"
-    return actual_inputs
-
-
-@contextmanager
-def reverts_with(error: Any, **inputs: Any) -> Iterator[Any]:
-    """Expect a revert with exactly the custom error `error` (e.g. `hub.UnknownSigner`) and these arguments.
-
-    Stricter than a bare `ape.reverts(error)`, which lets a revert that was not decoded as a custom error
-    pass and silently skips argument names the error does not have.
-    """
-    with ape.reverts() as info:
-        yield info
-    assert_error(info.value, (error.__name__,), (error.contract,), **inputs)
-
-
-def events(receipt: Any, event: Any) -> list[Any]:
-    """The decoded logs of `event` in `receipt`, emitted by the contract `event` belongs to."""
-    address = event.contract.address
-    return [log for log in receipt.decode_logs(event) if log.contract_address == address]
 
 
 @pytest.fixture

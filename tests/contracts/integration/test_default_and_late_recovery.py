@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from tests.contracts.assertions import events, reverts_with
 from tests.contracts.conftest import DEFAULTED, FUNDED, GRACE, UNIT
-from tests.contracts.integration.conftest import BookModel, balances, deltas, events, reverts_with
+from tests.contracts.integration.conftest import BookModel, balances, deltas
 
 FACE = 100_000 * UNIT
 PRICE = 95_000 * UNIT

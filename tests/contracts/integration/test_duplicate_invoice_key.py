@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
+from tests.contracts.assertions import events, reverts_with
 from tests.contracts.conftest import DAY, FUNDED, MINTED, NONE, SME, UNIT
-from tests.contracts.integration.conftest import events, reverts_with
 
 
 def test_duplicate_key_is_refused_while_the_first_is_funded_even_for_another_seller(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from tests.contracts.assertions import events, reverts_with
 from tests.contracts.conftest import (
     FUNDED,
     LISTED,
@@ -13,14 +14,7 @@ from tests.contracts.conftest import (
     UNIT,
     VERIFIED,
 )
-from tests.contracts.integration.conftest import (
-    BookModel,
-    balances,
-    deltas,
-    events,
-    listing_fee,
-    reverts_with,
-)
+from tests.contracts.integration.conftest import BookModel, balances, deltas, listing_fee
 
 FACE = 100_000 * UNIT
 PRICE = 95_123_456_789  # not a round number, so the fee's rounding direction shows

@@ -12,8 +12,8 @@ from eth_utils import keccak
 
 from hundi.chain.devkeys import dev_account
 from hundi.chain.reports import report_domain, sign_all, sign_report
+from tests.contracts.assertions import ANY, assert_error, events, reverts_with
 from tests.contracts.conftest import FUNDED, MINTED, REJECTED, SIGNER_INDEXES, UNIT
-from tests.contracts.integration.conftest import assert_error, events, reverts_with
 
 OPERATORS = {dev_account(i).address for i in SIGNER_INDEXES}
 
@@ -50,7 +50,7 @@ def replayed(ctx: Ctx, **kw: Any) -> Refusal:
 def expired(ctx: Ctx, **kw: Any) -> Refusal:
     report, sigs = ctx.build(ctx.invoice_id, deadline_in=60, **kw)
     ctx.chain.mine(deltatime=120)
-    return Refusal(report, sigs, ("ReportExpired",), {"deadline": report.deadline})
+    return Refusal(report, sigs, ("ReportExpired",), {"deadline": report.deadline, "blockTimestamp": ANY})
 
 
 def duplicate_signer(ctx: Ctx, **kw: Any) -> Refusal:

@@ -3,8 +3,9 @@ receiver earns on them only from then on, and the transfer neither creates nor d
 
 from __future__ import annotations
 
+from tests.contracts.assertions import events, reverts_with
 from tests.contracts.conftest import INVESTOR, UNIT
-from tests.contracts.integration.conftest import BookModel, events, reverts_with
+from tests.contracts.integration.conftest import BookModel
 
 FACE = 100_000 * UNIT
 PRICE = 95_000 * UNIT

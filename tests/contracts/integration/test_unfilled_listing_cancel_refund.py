@@ -3,8 +3,9 @@ back."""
 
 from __future__ import annotations
 
+from tests.contracts.assertions import events, reverts_with
 from tests.contracts.conftest import CANCELLED, LISTED, UNIT
-from tests.contracts.integration.conftest import balances, deltas, events, reverts_with
+from tests.contracts.integration.conftest import balances, deltas
 
 TICKETS = [20_000 * UNIT + 11, 10_000 * UNIT + 7, 5_000 * UNIT + 3]  # 35,000.000021 of a 95,000 price
 

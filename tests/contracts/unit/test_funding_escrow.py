@@ -4,20 +4,10 @@ back."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any
-
-import ape
-import ape_test.accounts as ape_test_accounts
 import pytest
-from ape.exceptions import CustomError
-from eth_abi import decode as abi_decode
-from eth_account import Account
-from eth_utils import is_address, keccak, to_checksum_address
 
-from hundi.chain.reports import Verification, sign_all
+from tests.contracts.assertions import ANY, assert_event, error_abi, reverts_with, transfers
 from tests.contracts.conftest import (
-    ALL_CHECKS,
     CANCELLED,
     DAY,
     FEE_BPS,
@@ -31,6 +21,8 @@ from tests.contracts.conftest import (
     UNIT,
     VERIFIED,
     YIELD_FEE_BPS,
+    mint_verified,
+    sign_permit,
 )
 
 FACE = 100_000 * UNIT
@@ -46,127 +38,8 @@ B_FUNDED = 1
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dev_accounts():
-    """Speed only: ape-foundry prints a call trace on every revert, and enriching it re-derives every dev
-    account from the mnemonic (~0.8 s per revert). Derivation is deterministic: cache it per index here."""
-    container = ape_test_accounts.TestAccountContainer
-    original = container.generate_account
-    cache: dict[int, Any] = {}
-
-    def generate_account(self, index=None):
-        if index is None:
-            return original(self, index)
-        if index not in cache:
-            cache[index] = original(self, index)
-        return cache[index]
-
-    container.generate_account = generate_account
-    yield
-    container.generate_account = original
-
-
-def _norm(value: Any) -> Any:
-    """Accounts and contracts compare by address."""
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts(error: Any, **inputs: Any):
-    """Asserts a revert with the custom error `error` (a contract's error class or ErrorABI) and exactly
-    these argument values. ape decodes the custom errors of transactions; those of deployments and views
-    arrive as raw data, so those are decoded here against the error's ABI."""
-    abi = getattr(error, "abi", error)
-    with ape.reverts() as info:
-        yield info
-    exc = info.value
-    if isinstance(exc, CustomError):
-        actual_name, actual = type(exc).__name__, dict(exc.inputs)
-    else:
-        raw = str(exc.revert_message or "")
-        if raw.startswith("custom error 0x"):  # a view: "custom error 0x<selector>: <argument bytes>"
-            selector, _, data = raw[len("custom error ") :].partition(": ")
-            payload = bytes.fromhex(selector[2:]) + data.encode("latin-1")
-        else:  # a deployment: "0x<selector><arguments>"
-            payload = bytes.fromhex(raw.removeprefix("0x"))
-        assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
-        values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
-        actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
-    assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
-    for name, expected in inputs.items():
-        assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
-        assert actual[name] == _norm(expected), f"{name}: {actual[name]!r} != {_norm(expected)!r}"
-
-
-def error_abi(container: Any, name: str) -> Any:
-    """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
-    found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    return found[0]
-
-
-def logs_of(receipt: Any, event: Any) -> list[dict[str, Any]]:
-    """The arguments of every `event` the receipt holds that the event's own contract emitted."""
-    address = event.contract.address
-    return [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
-
-
-def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
-    logs = logs_of(receipt, event)
-    assert len(logs) == 1, f"expected one {event.abi.name}, got {logs}"
-    assert logs[0] == {k: _norm(v) for k, v in expected.items()}
-
-
-def assert_no_event(receipt: Any, event: Any) -> None:
-    assert logs_of(receipt, event) == []
-
-
-def transfers(receipt: Any, stablecoin: Any) -> list[tuple[str, str, int]]:
-    return [(log["from"], log["to"], log["value"]) for log in logs_of(receipt, stablecoin.Transfer)]
-
-
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
-
-
-def sign_permit(
-    stablecoin: Any, chain: Any, owner: Any, spender: Any, value: int, deadline: int, key: str | None = None
-) -> tuple[int, bytes, bytes]:
-    """An EIP-2612 permit over the MockStablecoin domain, signed in Python."""
-    message = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": "Hundi Test Rupee",
-            "version": "1",
-            "chainId": chain.chain_id,
-            "verifyingContract": stablecoin.address,
-        },
-        "message": {
-            "owner": owner.address,
-            "spender": _norm(spender),
-            "value": value,
-            "nonce": stablecoin.nonces(owner),
-            "deadline": deadline,
-        },
-    }
-    signed = Account.sign_typed_data(key or owner.private_key, full_message=message)
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
 
 POOL_SIZE = 4
@@ -179,26 +52,11 @@ def verified_pool(
     """Verified invoices (FACE, due in 60 days), minted once per module: ape snapshots after module
     fixtures, so every test starts from this state and may use the same ids. (The role fixtures are requested
     only so that they exist before the first function snapshot; one first used later makes ape rebase.)"""
-    ids = []
-    digest = keccak(text="escrow-unit-document")
-    for i in range(POOL_SIZE):
-        now = chain.pending_timestamp
-        request = (
-            keccak(text=f"escrow-unit-{i}"),
-            keccak(text="buyer"),
-            FACE,
-            now - DAY,
-            now + 60 * DAY,
-            digest,
-            "bafkreiescrowunit",
-        )
-        invoice_id = int(system.token.mint(request, sender=sme).return_value)
-        report = Verification(invoice_id, digest, True, 70, ALL_CHECKS, now + 3600, 1)
-        system.hub.submitVerification(
-            report.as_tuple(), sign_all(report, system.domain, oracle_signers[:2]), sender=admin
-        )
-        ids.append(invoice_id)
-    return ids
+    document = {"doc": "escrow-unit-document", "cid": "bafkreiescrowunit"}
+    return [
+        mint_verified(system, chain, sme, admin, oracle_signers, key=f"escrow-unit-{i}", **document)
+        for i in range(POOL_SIZE)
+    ]
 
 
 @pytest.fixture
@@ -276,7 +134,7 @@ def test_list_reverts_for_caller_other_than_seller(escrow, fresh_verified, chain
     invoice_id = fresh_verified()
     deadline = chain.pending_timestamp + 7 * DAY
     for caller in (stranger, investor):
-        with reverts(escrow.NotSeller, invoiceId=invoice_id, caller=caller):
+        with reverts_with(escrow.NotSeller, invoiceId=invoice_id, caller=caller):
             escrow.list(invoice_id, PRICE, deadline, 0, sender=caller)
 
 
@@ -286,27 +144,27 @@ def test_list_reverts_for_minted_and_rejected_invoices(escrow, system, make_invo
     report, sigs = verification(rejected, approved=False)
     system.hub.submitVerification(report.as_tuple(), sigs, sender=admin)
     deadline = chain.pending_timestamp + 7 * DAY
-    with reverts(escrow.InvoiceNotVerified, invoiceId=minted, status=MINTED):
+    with reverts_with(escrow.InvoiceNotVerified, invoiceId=minted, status=MINTED):
         escrow.list(minted, PRICE, deadline, 0, sender=sme)
-    with reverts(escrow.InvoiceNotVerified, invoiceId=rejected, status=REJECTED):
+    with reverts_with(escrow.InvoiceNotVerified, invoiceId=rejected, status=REJECTED):
         escrow.list(rejected, PRICE, deadline, 0, sender=sme)
 
 
 def test_list_reverts_when_already_listed(escrow, open_listing, chain, sme):
     invoice_id, _ = open_listing()
-    with reverts(escrow.InvoiceNotVerified, invoiceId=invoice_id, status=LISTED):
+    with reverts_with(escrow.InvoiceNotVerified, invoiceId=invoice_id, status=LISTED):
         escrow.list(invoice_id, PRICE, chain.pending_timestamp + DAY, 0, sender=sme)
 
 
 def test_list_reverts_for_unknown_invoice(escrow, token, chain, sme):
-    with reverts(token.InvoiceNotFound, invoiceId=999):
+    with reverts_with(token.InvoiceNotFound, invoiceId=999):
         escrow.list(999, PRICE, chain.pending_timestamp + DAY, 0, sender=sme)
 
 
 @pytest.mark.parametrize("price", [0, FACE, FACE + 1])
 def test_list_reverts_on_price_zero_or_not_below_face(escrow, fresh_verified, chain, sme, price):
     invoice_id = fresh_verified()
-    with reverts(escrow.InvalidPrice, price=price, faceValue=FACE):
+    with reverts_with(escrow.InvalidPrice, price=price, faceValue=FACE):
         escrow.list(invoice_id, price, chain.pending_timestamp + 7 * DAY, 0, sender=sme)
 
 
@@ -322,7 +180,7 @@ def test_list_reverts_when_deadline_is_not_in_the_future(escrow, token, fresh_ve
     now = chain.pending_timestamp + 100
     for deadline in (now, now - 1):
         chain.pending_timestamp = now
-        with reverts(escrow.InvalidFundingDeadline, fundingDeadline=deadline, blockTimestamp=now, dueDate=due):
+        with reverts_with(escrow.InvalidFundingDeadline, fundingDeadline=deadline, blockTimestamp=now, dueDate=due):
             escrow.list(invoice_id, PRICE, deadline, 0, sender=sme)
     chain.pending_timestamp = now
     escrow.list(invoice_id, PRICE, now + 1, 0, sender=sme)  # one second ahead is enough
@@ -333,7 +191,7 @@ def test_list_reverts_when_deadline_is_at_or_after_due_date(escrow, token, fresh
     invoice_id = fresh_verified()
     due = token.invoiceOf(invoice_id).dueDate
     for deadline in (due, due + 1):
-        with reverts(escrow.InvalidFundingDeadline, fundingDeadline=deadline, dueDate=due):
+        with reverts_with(escrow.InvalidFundingDeadline, fundingDeadline=deadline, dueDate=due, blockTimestamp=ANY):
             escrow.list(invoice_id, PRICE, deadline, 0, sender=sme)
     escrow.list(invoice_id, PRICE, due - 1, 0, sender=sme)
     assert token.statusOf(invoice_id) == LISTED
@@ -382,7 +240,7 @@ def test_fee_change_applies_to_listings_made_after_it(
 def test_list_reverts_when_paused(escrow, fresh_verified, chain, sme, admin):
     invoice_id = fresh_verified()
     escrow.pause(sender=admin)
-    with reverts(escrow.EnforcedPause):
+    with reverts_with(escrow.EnforcedPause):
         escrow.list(invoice_id, PRICE, chain.pending_timestamp + DAY, 0, sender=sme)
 
 
@@ -438,7 +296,7 @@ def test_fund_reverts_for_investor_without_kyc(escrow, stablecoin, open_listing,
     invoice_id, _ = open_listing()
     stablecoin.mint(stranger, 1_000 * UNIT, sender=stranger)
     stablecoin.approve(escrow, 1_000 * UNIT, sender=stranger)
-    with reverts(escrow.NotKycApproved, account=stranger, role=INVESTOR):
+    with reverts_with(escrow.NotKycApproved, account=stranger, role=INVESTOR):
         escrow.fund(invoice_id, 1_000 * UNIT, sender=stranger)
 
 
@@ -446,25 +304,25 @@ def test_fund_reverts_when_investor_kyc_expired(escrow, kyc, open_listing, chain
     invoice_id, _ = open_listing()
     kyc.setKyc(investor, INVESTOR, chain.pending_timestamp + 60, sender=admin)
     chain.mine(deltatime=120)
-    with reverts(escrow.NotKycApproved, account=investor, role=INVESTOR):
+    with reverts_with(escrow.NotKycApproved, account=investor, role=INVESTOR):
         escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
 
 
 def test_fund_reverts_when_listing_not_open(escrow, open_listing, fresh_verified, investors, sme):
     unlisted = fresh_verified()
-    with reverts(escrow.ListingNotOpen, invoiceId=unlisted, state=L_NONE):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=unlisted, state=L_NONE):
         escrow.fund(unlisted, 1_000 * UNIT, sender=investors[0])
-    with reverts(escrow.ListingNotOpen, invoiceId=4242, state=L_NONE):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=4242, state=L_NONE):
         escrow.fund(4242, 1_000 * UNIT, sender=investors[0])
 
     funded, _ = open_listing()
     escrow.fund(funded, PRICE, sender=investors[0])
-    with reverts(escrow.ListingNotOpen, invoiceId=funded, state=L_FUNDED):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=funded, state=L_FUNDED):
         escrow.fund(funded, 1_000 * UNIT, sender=investors[1])
 
     cancelled, _ = open_listing()
     escrow.cancel(cancelled, sender=sme)
-    with reverts(escrow.ListingNotOpen, invoiceId=cancelled, state=L_CANCELLED):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=cancelled, state=L_CANCELLED):
         escrow.fund(cancelled, 1_000 * UNIT, sender=investors[1])
 
 
@@ -474,19 +332,19 @@ def test_fund_accepted_at_deadline_and_reverts_one_second_after(escrow, open_lis
     receipt = escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
     assert chain.blocks[receipt.block_number].timestamp == deadline
     chain.pending_timestamp = deadline + 1
-    with reverts(escrow.FundingClosed, invoiceId=invoice_id, fundingDeadline=deadline):
+    with reverts_with(escrow.FundingClosed, invoiceId=invoice_id, fundingDeadline=deadline):
         escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
 
 
 def test_fund_reverts_on_zero_amount(escrow, open_listing, investor):
     invoice_id, _ = open_listing()
-    with reverts(escrow.ZeroAmount):
+    with reverts_with(escrow.ZeroAmount):
         escrow.fund(invoice_id, 0, sender=investor)
 
 
 def test_fund_reverts_below_min_ticket_and_accepts_exactly_min_ticket(escrow, system, open_listing, investor):
     invoice_id, _ = open_listing(min_ticket=5_000 * UNIT)
-    with reverts(escrow.AmountBelowMinTicket, amount=5_000 * UNIT - 1, minTicket=5_000 * UNIT):
+    with reverts_with(escrow.AmountBelowMinTicket, amount=5_000 * UNIT - 1, minTicket=5_000 * UNIT):
         escrow.fund(invoice_id, 5_000 * UNIT - 1, sender=investor)
     escrow.fund(invoice_id, 5_000 * UNIT, sender=investor)
     assert system.shares.balanceOf(investor, invoice_id) == 5_000 * UNIT
@@ -497,7 +355,7 @@ def test_fund_accepts_exact_remaining_below_min_ticket(escrow, system, open_list
     escrow.fund(invoice_id, 8_000 * UNIT, sender=investors[0])
     assert escrow.remaining(invoice_id) == 2_000 * UNIT
     # Below both the remaining and minTicket: refused.
-    with reverts(escrow.AmountBelowMinTicket, amount=1_999 * UNIT, minTicket=3_000 * UNIT):
+    with reverts_with(escrow.AmountBelowMinTicket, amount=1_999 * UNIT, minTicket=3_000 * UNIT):
         escrow.fund(invoice_id, 1_999 * UNIT, sender=investors[1])
     escrow.fund(invoice_id, 2_000 * UNIT, sender=investors[1])
     assert system.token.statusOf(invoice_id) == FUNDED
@@ -506,10 +364,10 @@ def test_fund_accepts_exact_remaining_below_min_ticket(escrow, system, open_list
 
 def test_fund_reverts_when_amount_exceeds_remaining(escrow, open_listing, investors):
     invoice_id, _ = open_listing()
-    with reverts(escrow.AmountExceedsRemaining, amount=PRICE + 1, remaining=PRICE):
+    with reverts_with(escrow.AmountExceedsRemaining, amount=PRICE + 1, remaining=PRICE):
         escrow.fund(invoice_id, PRICE + 1, sender=investors[0])
     escrow.fund(invoice_id, 90_000 * UNIT, sender=investors[0])
-    with reverts(escrow.AmountExceedsRemaining, amount=5_000 * UNIT + 1, remaining=5_000 * UNIT):
+    with reverts_with(escrow.AmountExceedsRemaining, amount=5_000 * UNIT + 1, remaining=5_000 * UNIT):
         escrow.fund(invoice_id, 5_000 * UNIT + 1, sender=investors[1])
 
 
@@ -579,14 +437,14 @@ def test_completing_fill_with_zero_fee_pays_whole_price_to_seller(
 def test_fund_reverts_without_allowance(escrow, stablecoin, open_listing, investor):
     invoice_id, _ = open_listing()
     stablecoin.approve(escrow, 999 * UNIT, sender=investor)
-    with reverts(stablecoin.ERC20InsufficientAllowance, spender=escrow, allowance=999 * UNIT, needed=1_000 * UNIT):
+    with reverts_with(stablecoin.ERC20InsufficientAllowance, spender=escrow, allowance=999 * UNIT, needed=1_000 * UNIT):
         escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
 
 
 def test_fund_reverts_when_paused(escrow, open_listing, investor, admin):
     invoice_id, _ = open_listing()
     escrow.pause(sender=admin)
-    with reverts(escrow.EnforcedPause):
+    with reverts_with(escrow.EnforcedPause):
         escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
     escrow.unpause(sender=admin)
     escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
@@ -642,7 +500,7 @@ def test_fund_with_bad_permit_and_no_allowance_reverts(escrow, stablecoin, open_
     deadline = chain.pending_timestamp + 3600
     # Signed by someone else's key: the permit fails, and nothing else grants an allowance.
     v, r, s = sign_permit(stablecoin, chain, who, escrow, amount, deadline, key=stranger.private_key)
-    with reverts(stablecoin.ERC20InsufficientAllowance, spender=escrow, allowance=0, needed=amount):
+    with reverts_with(stablecoin.ERC20InsufficientAllowance, spender=escrow, allowance=0, needed=amount):
         escrow.fundWithPermit(invoice_id, amount, deadline, v, r, s, sender=who)
 
 
@@ -652,7 +510,7 @@ def test_fund_with_permit_reverts_when_paused(escrow, stablecoin, open_listing, 
     deadline = chain.pending_timestamp + 3600
     v, r, s = sign_permit(stablecoin, chain, who, escrow, 1_000 * UNIT, deadline)
     escrow.pause(sender=admin)
-    with reverts(escrow.EnforcedPause):
+    with reverts_with(escrow.EnforcedPause):
         escrow.fundWithPermit(invoice_id, 1_000 * UNIT, deadline, v, r, s, sender=who)
 
 
@@ -660,10 +518,10 @@ def test_fund_with_permit_applies_fund_rules(escrow, stablecoin, open_listing, c
     invoice_id, _ = open_listing(min_ticket=2_000 * UNIT)
     deadline = chain.pending_timestamp + 3600
     v, r, s = sign_permit(stablecoin, chain, investors[1], escrow, 1_000 * UNIT, deadline)
-    with reverts(escrow.AmountBelowMinTicket, amount=1_000 * UNIT, minTicket=2_000 * UNIT):
+    with reverts_with(escrow.AmountBelowMinTicket, amount=1_000 * UNIT, minTicket=2_000 * UNIT):
         escrow.fundWithPermit(invoice_id, 1_000 * UNIT, deadline, v, r, s, sender=investors[1])
     v, r, s = sign_permit(stablecoin, chain, stranger, escrow, 3_000 * UNIT, deadline)
-    with reverts(escrow.NotKycApproved, account=stranger, role=INVESTOR):
+    with reverts_with(escrow.NotKycApproved, account=stranger, role=INVESTOR):
         escrow.fundWithPermit(invoice_id, 3_000 * UNIT, deadline, v, r, s, sender=stranger)
 
 
@@ -684,24 +542,24 @@ def test_seller_cancels_before_any_funding_and_gets_nft_back(escrow, token, open
 def test_cancelled_invoice_cannot_be_listed_again(escrow, open_listing, chain, sme):
     invoice_id, _ = open_listing()
     escrow.cancel(invoice_id, sender=sme)
-    with reverts(escrow.InvoiceNotVerified, invoiceId=invoice_id, status=CANCELLED):
+    with reverts_with(escrow.InvoiceNotVerified, invoiceId=invoice_id, status=CANCELLED):
         escrow.list(invoice_id, PRICE, chain.pending_timestamp + DAY, 0, sender=sme)
 
 
 def test_seller_cannot_cancel_after_funding_before_deadline(escrow, open_listing, investor, sme):
     invoice_id, _ = open_listing()
     escrow.fund(invoice_id, 1 * UNIT, sender=investor)
-    with reverts(escrow.CancelNotAllowed, invoiceId=invoice_id, caller=sme):
+    with reverts_with(escrow.CancelNotAllowed, invoiceId=invoice_id, caller=sme):
         escrow.cancel(invoice_id, sender=sme)
 
 
 def test_stranger_cannot_cancel_before_deadline(escrow, open_listing, chain, stranger, investor):
     invoice_id, deadline = open_listing()
-    with reverts(escrow.CancelNotAllowed, invoiceId=invoice_id, caller=stranger):
+    with reverts_with(escrow.CancelNotAllowed, invoiceId=invoice_id, caller=stranger):
         escrow.cancel(invoice_id, sender=stranger)
     escrow.fund(invoice_id, 1_000 * UNIT, sender=investor)
     chain.pending_timestamp = deadline  # at the deadline funding is still open
-    with reverts(escrow.CancelNotAllowed, invoiceId=invoice_id, caller=investor):
+    with reverts_with(escrow.CancelNotAllowed, invoiceId=invoice_id, caller=investor):
         escrow.cancel(invoice_id, sender=investor)
 
 
@@ -716,15 +574,15 @@ def test_anyone_cancels_unfilled_listing_after_deadline(escrow, token, open_list
 
 
 def test_cancel_reverts_when_listing_not_open(escrow, open_listing, investor, sme):
-    with reverts(escrow.ListingNotOpen, invoiceId=777, state=L_NONE):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=777, state=L_NONE):
         escrow.cancel(777, sender=sme)
     funded, _ = open_listing()
     escrow.fund(funded, PRICE, sender=investor)
-    with reverts(escrow.ListingNotOpen, invoiceId=funded, state=L_FUNDED):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=funded, state=L_FUNDED):
         escrow.cancel(funded, sender=sme)
     cancelled, _ = open_listing()
     escrow.cancel(cancelled, sender=sme)
-    with reverts(escrow.ListingNotOpen, invoiceId=cancelled, state=L_CANCELLED):
+    with reverts_with(escrow.ListingNotOpen, invoiceId=cancelled, state=L_CANCELLED):
         escrow.cancel(cancelled, sender=sme)
 
 
@@ -744,7 +602,7 @@ def test_cancel_and_refund_work_while_paused_so_investors_always_get_money_out(
 def test_list_reverts_when_seller_kyc_expired_or_revoked(escrow, kyc, fresh_verified, chain, sme, admin):
     invoice_id = fresh_verified()
     kyc.setKyc(sme, 0, 0, sender=admin)
-    with reverts(escrow.NotKycApproved, account=sme, role=1):
+    with reverts_with(escrow.NotKycApproved, account=sme, role=1):
         escrow.list(invoice_id, PRICE, chain.pending_timestamp + 7 * DAY, 0, sender=sme)
 
 
@@ -782,12 +640,12 @@ def test_fund_with_permit_keeps_an_existing_unlimited_approval(
 def test_refund_reverts_unless_cancelled(escrow, open_listing, investors):
     invoice_id, _ = open_listing()
     escrow.fund(invoice_id, 1_000 * UNIT, sender=investors[0])
-    with reverts(escrow.ListingNotCancelled, invoiceId=invoice_id, state=L_OPEN):
+    with reverts_with(escrow.ListingNotCancelled, invoiceId=invoice_id, state=L_OPEN):
         escrow.refund(invoice_id, sender=investors[0])
     escrow.fund(invoice_id, PRICE - 1_000 * UNIT, sender=investors[1])
-    with reverts(escrow.ListingNotCancelled, invoiceId=invoice_id, state=L_FUNDED):
+    with reverts_with(escrow.ListingNotCancelled, invoiceId=invoice_id, state=L_FUNDED):
         escrow.refund(invoice_id, sender=investors[0])
-    with reverts(escrow.ListingNotCancelled, invoiceId=31337, state=L_NONE):
+    with reverts_with(escrow.ListingNotCancelled, invoiceId=31337, state=L_NONE):
         escrow.refund(31337, sender=investors[0])
 
 
@@ -818,7 +676,7 @@ def test_refund_burns_shares_and_returns_principal_once(system, escrow, stableco
     assert shares.balanceOf(a, invoice_id) == 0
     assert shares.totalSupply(invoice_id) == 12_000 * UNIT
 
-    with reverts(escrow.NothingToRefund, invoiceId=invoice_id, investor=a):
+    with reverts_with(escrow.NothingToRefund, invoiceId=invoice_id, investor=a):
         escrow.refund(invoice_id, sender=a)
     escrow.refund(invoice_id, sender=b)
     assert shares.totalSupply(invoice_id) == 0
@@ -828,7 +686,7 @@ def test_refund_burns_shares_and_returns_principal_once(system, escrow, stableco
 def test_refund_reverts_for_non_investor(escrow, open_listing, stranger, sme):
     invoice_id, _ = open_listing()
     escrow.cancel(invoice_id, sender=sme)
-    with reverts(escrow.NothingToRefund, invoiceId=invoice_id, investor=stranger):
+    with reverts_with(escrow.NothingToRefund, invoiceId=invoice_id, investor=stranger):
         escrow.refund(invoice_id, sender=stranger)
 
 
@@ -884,14 +742,14 @@ def test_set_fee_emits_fee_updated_and_caps_at_500(escrow, admin):
     receipt = escrow.setFee(500, sender=admin)
     assert_event(receipt, escrow.FeeUpdated, feeBps=500)
     assert escrow.feeBps() == 500
-    with reverts(escrow.FeeTooHigh, feeBps=501, maxFeeBps=500):
+    with reverts_with(escrow.FeeTooHigh, feeBps=501, maxFeeBps=500):
         escrow.setFee(501, sender=admin)
     assert escrow.feeBps() == 500
 
 
 def test_set_fee_refused_to_stranger(escrow, stranger, sme):
     for who in (stranger, sme):
-        with reverts(escrow.AccessControlUnauthorizedAccount, account=who, neededRole=ADMIN_ROLE):
+        with reverts_with(escrow.AccessControlUnauthorizedAccount, account=who, neededRole=ADMIN_ROLE):
             escrow.setFee(200, sender=who)
     assert escrow.feeBps() == FEE_BPS
 
@@ -908,20 +766,20 @@ def test_set_treasury_redirects_fees(escrow, stablecoin, open_listing, accounts,
 
 
 def test_set_treasury_refuses_zero_address_and_stranger(system, escrow, stranger, admin):
-    with reverts(escrow.ZeroAddress):
+    with reverts_with(escrow.ZeroAddress):
         escrow.setTreasury(ZERO_ADDRESS, sender=admin)
-    with reverts(escrow.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
+    with reverts_with(escrow.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
         escrow.setTreasury(stranger, sender=stranger)
     assert escrow.treasury() == system.treasury.address
 
 
 def test_pause_and_unpause_refused_to_stranger(escrow, stranger, admin):
     role = escrow.PAUSER_ROLE()
-    with reverts(escrow.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with reverts_with(escrow.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
         escrow.pause(sender=stranger)
     escrow.pause(sender=admin)
     assert escrow.paused()
-    with reverts(escrow.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with reverts_with(escrow.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
         escrow.unpause(sender=stranger)
     assert escrow.paused()
 
@@ -930,7 +788,7 @@ def test_pause_blocks_list_and_unpause_restores_it(escrow, token, fresh_verified
     invoice_id = fresh_verified()
     receipt = escrow.pause(sender=admin)
     assert_event(receipt, escrow.Paused, account=admin)
-    with reverts(escrow.EnforcedPause):
+    with reverts_with(escrow.EnforcedPause):
         list_verified(invoice_id)
     receipt = escrow.unpause(sender=admin)
     assert_event(receipt, escrow.Unpaused, account=admin)
@@ -940,9 +798,9 @@ def test_pause_blocks_list_and_unpause_restores_it(escrow, token, fresh_verified
 
 def test_constructor_refuses_zero_treasury_and_fee_above_cap(project, system, admin):
     args = (admin, system.stablecoin, system.token, system.shares, system.distributor, system.kyc)
-    with reverts(error_abi(project.FundingEscrow, "ZeroAddress")):
+    with reverts_with(error_abi(project.FundingEscrow, "ZeroAddress")):
         project.FundingEscrow.deploy(*args, ZERO_ADDRESS, 100, sender=admin)
-    with reverts(error_abi(project.FundingEscrow, "FeeTooHigh"), feeBps=501, maxFeeBps=500):
+    with reverts_with(error_abi(project.FundingEscrow, "FeeTooHigh"), feeBps=501, maxFeeBps=500):
         project.FundingEscrow.deploy(*args, system.treasury, 501, sender=admin)
     deployed = project.FundingEscrow.deploy(*args, system.treasury, 500, sender=admin)
     assert deployed.feeBps() == 500

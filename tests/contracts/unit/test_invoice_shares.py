@@ -3,18 +3,10 @@ pause, module-only mint/burn/setWithdrawn, and claim accounting that follows a t
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any
-
-import ape
-import ape_test.accounts as ape_test_accounts
 import pytest
-from ape.exceptions import CustomError
-from eth_abi import decode as abi_decode
-from eth_utils import is_address, keccak, to_checksum_address
 
-from hundi.chain.reports import Verification, sign_all
-from tests.contracts.conftest import ALL_CHECKS, DAY, INVESTOR, UNIT
+from tests.contracts.assertions import assert_event, error_abi, reverts_with
+from tests.contracts.conftest import DAY, INVESTOR, UNIT, mint_verified
 
 FACE = 100_000 * UNIT
 # A principal of 2**36 base units makes the distributor's 2**96-scaled accumulator exact, so every claim below
@@ -30,92 +22,9 @@ ADMIN_ROLE = b"\x00" * 32
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dev_accounts():
-    """Speed only: ape-foundry prints a call trace on every revert, and enriching it re-derives every dev
-    account from the mnemonic (~0.8 s per revert). Derivation is deterministic: cache it per index here."""
-    container = ape_test_accounts.TestAccountContainer
-    original = container.generate_account
-    cache: dict[int, Any] = {}
-
-    def generate_account(self, index=None):
-        if index is None:
-            return original(self, index)
-        if index not in cache:
-            cache[index] = original(self, index)
-        return cache[index]
-
-    container.generate_account = generate_account
-    yield
-    container.generate_account = original
-
-
-def _norm(value: Any) -> Any:
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts(error: Any, **inputs: Any):
-    """Asserts a revert with the custom error `error` (a contract's error class or ErrorABI) and exactly
-    these argument values. ape decodes the custom errors of transactions; those of deployments and views
-    arrive as raw data, so those are decoded here against the error's ABI."""
-    abi = getattr(error, "abi", error)
-    with ape.reverts() as info:
-        yield info
-    exc = info.value
-    if isinstance(exc, CustomError):
-        actual_name, actual = type(exc).__name__, dict(exc.inputs)
-    else:
-        raw = str(exc.revert_message or "")
-        if raw.startswith("custom error 0x"):  # a view: "custom error 0x<selector>: <argument bytes>"
-            selector, _, data = raw[len("custom error ") :].partition(": ")
-            payload = bytes.fromhex(selector[2:]) + data.encode("latin-1")
-        else:  # a deployment: "0x<selector><arguments>"
-            payload = bytes.fromhex(raw.removeprefix("0x"))
-        assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
-        values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
-        actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
-    assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
-    for name, expected in inputs.items():
-        assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
-        assert actual[name] == _norm(expected), f"{name}: {actual[name]!r} != {_norm(expected)!r}"
-
-
-def error_abi(container: Any, name: str) -> Any:
-    """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
-    found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    return found[0]
-
-
-def logs_of(receipt: Any, event: Any) -> list[dict[str, Any]]:
-    address = event.contract.address
-    return [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
-
-
-def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
-    logs = logs_of(receipt, event)
-    assert len(logs) == 1, f"expected one {event.abi.name}, got {logs}"
-    assert logs[0] == {k: _norm(v) for k, v in expected.items()}
-
-
 def _verified(system, chain, sme, admin, signers, tag: str) -> int:
-    now = chain.pending_timestamp
-    digest = keccak(text=f"shares-unit-doc-{tag}")
-    request = (
-        keccak(text=f"shares-unit-{tag}"),
-        keccak(text="buyer"),
-        FACE,
-        now - DAY,
-        now + 60 * DAY,
-        digest,
-        "bafkreisharesunit",
-    )
-    invoice_id = int(system.token.mint(request, sender=sme).return_value)
-    report = Verification(invoice_id, digest, True, 70, ALL_CHECKS, now + 3600, 1)
-    system.hub.submitVerification(report.as_tuple(), sign_all(report, system.domain, signers[:2]), sender=admin)
-    return invoice_id
+    names = {"key": f"shares-unit-{tag}", "doc": f"shares-unit-doc-{tag}", "cid": "bafkreisharesunit"}
+    return mint_verified(system, chain, sme, admin, signers, **names)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +69,7 @@ def test_transfer_between_kyc_investors_moves_balance_and_emits_transfer_single(
 
 
 def test_transfer_to_investor_without_kyc_reverts(shares, a, investor, stranger):
-    with reverts(shares.NotKycApproved, account=stranger, role=INVESTOR):
+    with reverts_with(shares.NotKycApproved, account=stranger, role=INVESTOR):
         shares.safeTransferFrom(investor, stranger, a, 1, b"", sender=investor)
 
 
@@ -168,10 +77,10 @@ def test_transfer_from_investor_whose_kyc_expired_reverts(shares, kyc, a, chain,
     x, y = investors[0], investors[1]
     kyc.setKyc(x, INVESTOR, chain.pending_timestamp + 60, sender=admin)
     chain.mine(deltatime=120)
-    with reverts(shares.NotKycApproved, account=x, role=INVESTOR):
+    with reverts_with(shares.NotKycApproved, account=x, role=INVESTOR):
         shares.safeTransferFrom(x, y, a, 1, b"", sender=x)
     # Nor can anyone send to them.
-    with reverts(shares.NotKycApproved, account=x, role=INVESTOR):
+    with reverts_with(shares.NotKycApproved, account=x, role=INVESTOR):
         shares.safeTransferFrom(y, x, a, 1, b"", sender=y)
     assert shares.balanceOf(x, a) == 2**35
 
@@ -179,13 +88,13 @@ def test_transfer_from_investor_whose_kyc_expired_reverts(shares, kyc, a, chain,
 def test_transfer_of_revoked_investor_reverts(shares, kyc, a, chain, investors, admin):
     x, y = investors[0], investors[1]
     kyc.setKyc(y, 0, chain.pending_timestamp + 365 * DAY, sender=admin)
-    with reverts(shares.NotKycApproved, account=y, role=INVESTOR):
+    with reverts_with(shares.NotKycApproved, account=y, role=INVESTOR):
         shares.safeTransferFrom(x, y, a, 1, b"", sender=x)
 
 
 def test_operator_transfer_requires_approval_for_all(shares, a, investors):
     owner, operator, receiver = investors
-    with reverts(shares.ERC1155MissingApprovalForAll, operator=operator, owner=owner):
+    with reverts_with(shares.ERC1155MissingApprovalForAll, operator=operator, owner=owner):
         shares.safeTransferFrom(owner, receiver, a, 5, b"", sender=operator)
 
     receipt = shares.setApprovalForAll(operator, True, sender=owner)
@@ -205,41 +114,41 @@ def test_operator_transfer_requires_approval_for_all(shares, a, investors):
 
     receipt = shares.setApprovalForAll(operator, False, sender=owner)
     assert_event(receipt, shares.ApprovalForAll, account=owner, operator=operator, approved=False)
-    with reverts(shares.ERC1155MissingApprovalForAll, operator=operator, owner=owner):
+    with reverts_with(shares.ERC1155MissingApprovalForAll, operator=operator, owner=owner):
         shares.safeTransferFrom(owner, receiver, a, 5, b"", sender=operator)
 
 
 def test_set_approval_for_all_refuses_zero_operator(shares, investor):
-    with reverts(shares.ERC1155InvalidOperator, operator=ZERO_ADDRESS):
+    with reverts_with(shares.ERC1155InvalidOperator, operator=ZERO_ADDRESS):
         shares.setApprovalForAll(ZERO_ADDRESS, True, sender=investor)
 
 
 def test_transfer_more_than_balance_reverts(shares, a, investors):
     x, y = investors[1], investors[0]
-    with reverts(shares.ERC1155InsufficientBalance, sender=x, balance=2**34, needed=2**34 + 1, tokenId=a):
+    with reverts_with(shares.ERC1155InsufficientBalance, sender=x, balance=2**34, needed=2**34 + 1, tokenId=a):
         shares.safeTransferFrom(x, y, a, 2**34 + 1, b"", sender=x)
     shares.safeTransferFrom(x, y, a, 2**34, b"", sender=x)  # exactly the balance is fine
     assert shares.balanceOf(x, a) == 0
 
 
 def test_transfer_of_id_not_held_reverts(shares, investor, investors, pool):
-    with reverts(shares.ERC1155InsufficientBalance, sender=investor, balance=0, needed=1, tokenId=pool["v"]):
+    with reverts_with(shares.ERC1155InsufficientBalance, sender=investor, balance=0, needed=1, tokenId=pool["v"]):
         shares.safeTransferFrom(investor, investors[1], pool["v"], 1, b"", sender=investor)
 
 
 def test_transfer_to_or_from_zero_address_reverts(shares, a, investor):
-    with reverts(shares.ERC1155InvalidReceiver, receiver=ZERO_ADDRESS):
+    with reverts_with(shares.ERC1155InvalidReceiver, receiver=ZERO_ADDRESS):
         shares.safeTransferFrom(investor, ZERO_ADDRESS, a, 1, b"", sender=investor)
-    with reverts(shares.ERC1155InvalidSender, sender=ZERO_ADDRESS):
+    with reverts_with(shares.ERC1155InvalidSender, sender=ZERO_ADDRESS):
         shares.safeTransferFrom(ZERO_ADDRESS, investor, a, 1, b"", sender=investor)
 
 
 def test_transfer_to_contract_without_receiver_hook_reverts(shares, kyc, stablecoin, a, b, chain, investor, admin):
     # KYC the stablecoin contract so the KYC check passes and the receiver check is what refuses it.
     kyc.setKyc(stablecoin, INVESTOR, chain.pending_timestamp + 365 * DAY, sender=admin)
-    with reverts(shares.ERC1155InvalidReceiver, receiver=stablecoin):
+    with reverts_with(shares.ERC1155InvalidReceiver, receiver=stablecoin):
         shares.safeTransferFrom(investor, stablecoin, a, 1, b"", sender=investor)
-    with reverts(shares.ERC1155InvalidReceiver, receiver=stablecoin):
+    with reverts_with(shares.ERC1155InvalidReceiver, receiver=stablecoin):
         shares.safeBatchTransferFrom(investor, stablecoin, [a, b], [1, 1], b"", sender=investor)
     assert shares.balanceOf(stablecoin, a) == 0
 
@@ -272,29 +181,31 @@ def test_batch_transfer_moves_each_id_and_emits_transfer_batch(shares, a, b, inv
 
 
 def test_batch_transfer_reverts_on_length_mismatch(shares, a, b, investors):
-    with reverts(shares.ERC1155InvalidArrayLength, idsLength=2, valuesLength=1):
+    with reverts_with(shares.ERC1155InvalidArrayLength, idsLength=2, valuesLength=1):
         shares.safeBatchTransferFrom(investors[0], investors[1], [a, b], [1], b"", sender=investors[0])
 
 
 def test_batch_transfer_is_atomic_when_one_leg_lacks_balance(shares, a, b, investors):
     x, y = investors[2], investors[0]
-    with reverts(shares.ERC1155InsufficientBalance, sender=x, balance=8_000 * UNIT, needed=8_000 * UNIT + 1, tokenId=b):
+    with reverts_with(
+        shares.ERC1155InsufficientBalance, sender=x, balance=8_000 * UNIT, needed=8_000 * UNIT + 1, tokenId=b
+    ):
         shares.safeBatchTransferFrom(x, y, [a, b], [7, 8_000 * UNIT + 1], b"", sender=x)
     assert shares.balanceOf(x, a) == 2**34
 
 
 def test_batch_transfer_applies_kyc_and_approval(shares, a, b, investors, stranger):
     x = investors[0]
-    with reverts(shares.NotKycApproved, account=stranger, role=INVESTOR):
+    with reverts_with(shares.NotKycApproved, account=stranger, role=INVESTOR):
         shares.safeBatchTransferFrom(x, stranger, [a], [1], b"", sender=x)
-    with reverts(shares.ERC1155MissingApprovalForAll, operator=investors[1], owner=x):
+    with reverts_with(shares.ERC1155MissingApprovalForAll, operator=investors[1], owner=x):
         shares.safeBatchTransferFrom(x, investors[1], [a], [1], b"", sender=investors[1])
 
 
 def test_balance_of_batch_returns_each_balance_and_checks_lengths(shares, a, b, investors, stranger):
     accounts = [investors[0], investors[1], stranger, investors[2]]
     assert list(shares.balanceOfBatch(accounts, [a, b, a, a])) == [2**35, 12_000 * UNIT, 0, 2**34]
-    with reverts(shares.ERC1155InvalidArrayLength, idsLength=1, valuesLength=2):  # (ids, accounts) lengths
+    with reverts_with(shares.ERC1155InvalidArrayLength, idsLength=1, valuesLength=2):  # (ids, accounts) lengths
         shares.balanceOfBatch(accounts[:2], [a])
 
 
@@ -317,7 +228,7 @@ def test_supports_erc1155_metadata_uri_and_erc165(shares):
 
 def test_uri_is_empty_until_admin_sets_base_uri(shares, a, admin, stranger):
     assert shares.uri(a) == ""
-    with reverts(shares.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
+    with reverts_with(shares.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
         shares.setBaseUri("https://evil.example/", sender=stranger)
     shares.setBaseUri("https://hundi.example/shares/", sender=admin)
     assert shares.uri(a) == f"https://hundi.example/shares/{a}"
@@ -350,9 +261,9 @@ def test_total_supply_of_funded_invoice_equals_price(shares, a, b):
 
 def test_mint_and_burn_all_refused_to_anyone_but_escrow(shares, a, investor, stranger, admin):
     for caller in (stranger, admin):
-        with reverts(shares.NotEscrow, caller=caller):
+        with reverts_with(shares.NotEscrow, caller=caller):
             shares.mint(caller, a, 1_000, sender=caller)
-        with reverts(shares.NotEscrow, caller=caller):
+        with reverts_with(shares.NotEscrow, caller=caller):
             shares.burnAll(investor, a, sender=caller)
     assert shares.balanceOf(investor, a) == 2**35
     assert shares.totalSupply(a) == P
@@ -360,7 +271,7 @@ def test_mint_and_burn_all_refused_to_anyone_but_escrow(shares, a, investor, str
 
 def test_set_withdrawn_refused_to_anyone_but_distributor(shares, a, investor, stranger, admin):
     for caller in (stranger, investor, admin):
-        with reverts(shares.NotDistributor, caller=caller):
+        with reverts_with(shares.NotDistributor, caller=caller):
             shares.setWithdrawn(a, investor, 2**100, sender=caller)
     assert shares.positionOf(a, investor).withdrawn == 0
 
@@ -372,7 +283,7 @@ def test_constructor_refuses_zero_module_addresses(project, system, admin):
         (kyc, escrow, ZERO_ADDRESS),
         (ZERO_ADDRESS, escrow, distributor),
     ):
-        with reverts(error_abi(project.InvoiceShares, "ZeroAddress")):
+        with reverts_with(error_abi(project.InvoiceShares, "ZeroAddress")):
             project.InvoiceShares.deploy(admin, *args, sender=admin)
 
 
@@ -382,9 +293,9 @@ def test_constructor_refuses_zero_module_addresses(project, system, admin):
 def test_pause_blocks_transfers_and_unpause_restores_them(shares, a, b, investors, admin):
     x, y = investors[0], investors[1]
     shares.pause(sender=admin)
-    with reverts(shares.EnforcedPause):
+    with reverts_with(shares.EnforcedPause):
         shares.safeTransferFrom(x, y, a, 1, b"", sender=x)
-    with reverts(shares.EnforcedPause):
+    with reverts_with(shares.EnforcedPause):
         shares.safeBatchTransferFrom(x, y, [a, b], [1, 1], b"", sender=x)
     shares.unpause(sender=admin)
     shares.safeTransferFrom(x, y, a, 1, b"", sender=x)
@@ -393,10 +304,10 @@ def test_pause_blocks_transfers_and_unpause_restores_them(shares, a, b, investor
 
 def test_pause_and_unpause_refused_to_stranger(shares, stranger, admin):
     role = shares.PAUSER_ROLE()
-    with reverts(shares.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with reverts_with(shares.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
         shares.pause(sender=stranger)
     shares.pause(sender=admin)
-    with reverts(shares.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with reverts_with(shares.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
         shares.unpause(sender=stranger)
     assert shares.paused()
 
@@ -451,7 +362,7 @@ def test_transfer_of_whole_position_after_claim_keeps_receiver_claim_and_sender_
     distributor.repay(a, 2**35, sender=buyer)
     # Net 2**35 over balances 2**35 / 0 / 2**35.
     assert [distributor.claimable(a, h) for h in investors] == [2**33 + 2**34, 0, 2**32 + 2**34]
-    with reverts(distributor.NothingToClaim, invoiceId=a, investor=y):
+    with reverts_with(distributor.NothingToClaim, invoiceId=a, investor=y):
         distributor.claim(a, sender=y)
 
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-import ape
 import pytest
 from ape.utils import ZERO_ADDRESS
-from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
-from web3.exceptions import ContractLogicError as Web3ContractLogicError
+from eth_utils import keccak
 
+from tests.contracts.assertions import call_error, events, only_event, reverts_with
 from tests.contracts.conftest import (
     ALL_CHECKS,
     CANCELLED,
@@ -84,73 +81,11 @@ IN_ESCROW = frozenset({LISTED, FUNDED, REPAID, DEFAULTED})
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _plain(value: Any) -> Any:
-    """Accounts and contracts compare by address."""
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts_with(error: Any, **expected: Any) -> Iterator[Any]:
-    """`ape.reverts`, made strict.
-
-    ape lets a revert it could not decode satisfy any expected custom error, and skips expected arguments
-    whose names it does not know. Here the revert must decode to `error` itself, and when arguments are given
-    they must be all of the error's arguments, with these values.
-    """
-    with ape.reverts(error) as info:
-        yield info
-    exc = info.value
-    assert type(exc).__name__ == error.__name__, f"expected {error.__name__}, got {type(exc).__name__}: {exc}"
-    if expected:
-        assert dict(exc.inputs) == {k: _plain(v) for k, v in expected.items()}
-
-
-def events(receipt: Any, event: Any) -> list[dict[str, Any]]:
-    """The arguments of every `event` in `receipt`, in order."""
-    return [dict(log.event_arguments) for log in receipt.events.filter(event)]
-
-
-def only_event(receipt: Any, event: Any) -> dict[str, Any]:
-    """The arguments of the single `event` in `receipt` (fails if there is not exactly one)."""
-    found = events(receipt, event)
-    assert len(found) == 1, f"expected one {event.name}, got {found}"
-    return found[0]
-
-
 def decode_token_uri(uri: str) -> dict[str, Any]:
     prefix = "data:application/json;base64,"
     assert uri.startswith(prefix), uri[:64]
     meta: dict[str, Any] = json.loads(base64.b64decode(uri[len(prefix) :], validate=True))
     return meta
-
-
-def call_revert(chain: Any, handler: Any, *args: Any, sender: Any = None) -> tuple[str, dict[str, Any]] | None:
-    """eth_call `handler(*args)` (from `sender`) on the current state; the custom error it reverts with,
-    decoded against the contract's ABI as (name, arguments), or None when the call succeeds.
-
-    Why not `ape.reverts` here: ape does not decode the custom error of a reverting *call* (views and pure
-    functions such as `ownerOf` or `approve`), and `ape.reverts(token.X)` then passes for any revert at all.
-    For transactions it decodes them from the trace, and `reverts_with` is used. The status-machine matrix
-    also uses this for its ~70 refused edges: the same code on the same state, without ape rendering a trace
-    per revert.
-    """
-    contract = handler.contract
-    tx: dict[str, Any] = {"to": contract.address, "data": handler.encode_input(*args)}
-    if sender is not None:
-        tx["from"] = _plain(sender)
-    try:
-        chain.provider.web3.eth.call(tx)
-    except Web3ContractLogicError as err:
-        data = bytes.fromhex(str(err.data or "0x")[2:])
-        for abi in contract.contract_type.errors:
-            if keccak(text=abi.selector)[:4] == data[:4]:
-                values = abi_decode([i.canonical_type for i in abi.inputs], data[4:])
-                return abi.name, {
-                    i.name: to_checksum_address(v) if i.type == "address" else v
-                    for i, v in zip(abi.inputs, values, strict=True)
-                }
-        raise AssertionError(f"revert data {err.data!r} matches no error of {contract.contract_type.name}") from err
-    return None
 
 
 # -------------------------------------------------------------------------------------------- fixtures
@@ -386,13 +321,13 @@ def test_burned_token_reads_none_and_is_gone(chain, token, sme, make_invoice):
     assert token.statusOf(invoice_id) == NONE
     assert token.idByKey(key) == 0
     assert token.balanceOf(sme) == 0
-    assert call_revert(chain, token.invoiceOf, invoice_id) == ("InvoiceNotFound", {"invoiceId": invoice_id})
-    assert call_revert(chain, token.ownerOf, invoice_id) == (
+    assert call_error(token.invoiceOf, invoice_id) == ("InvoiceNotFound", {"invoiceId": invoice_id})
+    assert call_error(token.ownerOf, invoice_id) == (
         "ERC721NonexistentToken",
         {"tokenId": invoice_id},
     )
-    assert call_revert(chain, token.tokenURI, invoice_id) == ("InvoiceNotFound", {"invoiceId": invoice_id})
-    assert call_revert(chain, token.getApproved, invoice_id) == (
+    assert call_error(token.tokenURI, invoice_id) == ("InvoiceNotFound", {"invoiceId": invoice_id})
+    assert call_error(token.getApproved, invoice_id) == (
         "ERC721NonexistentToken",
         {"tokenId": invoice_id},
     )
@@ -593,7 +528,7 @@ def test_status_machine_allows_exactly_the_seven_edges(chain, token, module, inv
             if to in (VERIFIED, REJECTED)
             else ("transition", (invoice_id, to))
         )
-        error = call_revert(chain, getattr(token, method), *args, sender=module)
+        error = call_error(getattr(token, method), *args, sender=module)
         if error is not None:
             assert error == ("InvalidTransition", {"invoiceId": invoice_id, "from": start, "to": to})
             continue
@@ -611,7 +546,7 @@ def test_status_machine_allows_exactly_the_seven_edges(chain, token, module, inv
 
     assert succeeded == {to for (frm, to) in ALLOWED_EDGES if frm == start}
     for to in (VERIFIED, REJECTED):
-        assert call_revert(chain, token.transition, invoice_id, to, sender=module) == (
+        assert call_error(token.transition, invoice_id, to, sender=module) == (
             "InvalidTransition",
             {"invoiceId": invoice_id, "from": start, "to": to},
         )
@@ -664,21 +599,21 @@ def test_balance_counts_only_the_owners_live_tokens(system, token, sme, make_inv
 
 
 def test_balance_of_zero_address_reverts(chain, token):
-    assert call_revert(chain, token.balanceOf, ZERO_ADDRESS) == (
+    assert call_error(token.balanceOf, ZERO_ADDRESS) == (
         "ERC721InvalidOwner",
         {"owner": ZERO_ADDRESS},
     )
 
 
 def test_owner_of_never_minted_token_reverts(chain, token):
-    assert call_revert(chain, token.ownerOf, 7) == ("ERC721NonexistentToken", {"tokenId": 7})
+    assert call_error(token.ownerOf, 7) == ("ERC721NonexistentToken", {"tokenId": 7})
 
 
 def test_approvals_read_as_none(chain, token, sme, stranger, make_invoice):
     invoice_id = make_invoice()
     assert token.getApproved(invoice_id) == ZERO_ADDRESS
     assert not token.isApprovedForAll(sme, stranger)
-    assert call_revert(chain, token.getApproved, invoice_id + 1) == (
+    assert call_error(token.getApproved, invoice_id + 1) == (
         "ERC721NonexistentToken",
         {"tokenId": invoice_id + 1},
     )
@@ -688,11 +623,11 @@ def test_holder_transfers_and_approvals_always_revert(chain, token, sme, strange
     """The functions are `pure`, so ape would only eth_call them: check each revert by its decoded error."""
     invoice_id = make_invoice()
     restricted = ("TransferRestricted", {"invoiceId": invoice_id})
-    assert call_revert(chain, token.approve, stranger, invoice_id, sender=sme) == restricted
-    assert call_revert(chain, token.transferFrom, sme, stranger, invoice_id, sender=sme) == restricted
-    assert call_revert(chain, token.safeTransferFrom, sme, stranger, invoice_id, sender=sme) == restricted
-    assert call_revert(chain, token.safeTransferFrom, sme, stranger, invoice_id, b"hi", sender=sme) == restricted
-    assert call_revert(chain, token.setApprovalForAll, stranger, True, sender=sme) == (
+    assert call_error(token.approve, stranger, invoice_id, sender=sme) == restricted
+    assert call_error(token.transferFrom, sme, stranger, invoice_id, sender=sme) == restricted
+    assert call_error(token.safeTransferFrom, sme, stranger, invoice_id, sender=sme) == restricted
+    assert call_error(token.safeTransferFrom, sme, stranger, invoice_id, b"hi", sender=sme) == restricted
+    assert call_error(token.setApprovalForAll, stranger, True, sender=sme) == (
         "TransferRestricted",
         {"invoiceId": 0},
     )
@@ -756,7 +691,7 @@ def test_token_uri_names_every_status(chain, token, make_invoice, advance):
 
 
 def test_token_uri_reverts_for_never_minted_token(chain, token):
-    assert call_revert(chain, token.tokenURI, 3) == ("InvoiceNotFound", {"invoiceId": 3})
+    assert call_error(token.tokenURI, 3) == ("InvoiceNotFound", {"invoiceId": 3})
 
 
 # ----------------------------------------------------------------------------------------------- views
@@ -768,7 +703,7 @@ def test_status_of_and_id_by_key_read_empty_for_unknown(token):
 
 
 def test_invoice_of_never_minted_reverts(chain, token):
-    assert call_revert(chain, token.invoiceOf, 1) == ("InvoiceNotFound", {"invoiceId": 1})
+    assert call_error(token.invoiceOf, 1) == ("InvoiceNotFound", {"invoiceId": 1})
 
 
 def test_investor_and_sme_roles_in_one_entry_may_mint(system, token, chain, admin, stranger, mint_request):

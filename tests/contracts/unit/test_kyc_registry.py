@@ -6,15 +6,12 @@ Spec: contracts/interfaces/IKycRegistry.sol and CONTRACTS.md ("KycRegistry"). An
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import ape
 import pytest
 from ape.utils import ZERO_ADDRESS
 from eth_utils import keccak
 
+from tests.contracts.assertions import only_event, reverts_with
 from tests.contracts.conftest import DAY, INVESTOR, SME
 
 KYC_OFFICER_ROLE = keccak(text="KYC_OFFICER_ROLE")
@@ -22,34 +19,6 @@ PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-def _plain(value: Any) -> Any:
-    """Accounts and contracts compare by address."""
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts_with(error: Any, **expected: Any) -> Iterator[Any]:
-    """`ape.reverts`, made strict.
-
-    ape lets a revert it could not decode satisfy any expected custom error, and skips expected arguments
-    whose names it does not know. Here the revert must decode to `error` itself, and when arguments are given
-    they must be all of the error's arguments, with these values.
-    """
-    with ape.reverts(error) as info:
-        yield info
-    exc = info.value
-    assert type(exc).__name__ == error.__name__, f"expected {error.__name__}, got {type(exc).__name__}: {exc}"
-    if expected:
-        assert dict(exc.inputs) == {k: _plain(v) for k, v in expected.items()}
-
-
-def only_event(receipt: Any, event: Any) -> dict[str, Any]:
-    """The arguments of the single `event` in `receipt` (fails if there is not exactly one)."""
-    logs = receipt.events.filter(event)
-    assert len(logs) == 1, f"expected one {event.name}, got {len(logs)}"
-    return dict(logs[0].event_arguments)
 
 
 @pytest.fixture

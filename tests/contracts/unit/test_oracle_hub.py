@@ -8,22 +8,18 @@ with the deployed signers (dev accounts 7, 8, 9, whose addresses are in ascendin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-import ape
 import pytest
 from ape.utils import ZERO_ADDRESS
-from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_keys import keys
-from eth_utils import keccak, to_checksum_address
-from web3.exceptions import ContractLogicError as Web3ContractLogicError
+from eth_utils import keccak
 
 from hundi.chain.devkeys import dev_account
 from hundi.chain.reports import Repayment, Verification, report_digest, report_domain, sign_all
+from tests.contracts.assertions import call_error, events, only_event, reverts_with
 from tests.contracts.conftest import MINTED, REJECTED, SIGNER_INDEXES, UNIT, VERIFIED
 
 ADMIN_ROLE = b"\x00" * 32
@@ -45,38 +41,6 @@ S7, S8, S9 = (dev_account(i).address for i in SIGNER_INDEXES)
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _plain(value: Any) -> Any:
-    """Accounts and contracts compare by address."""
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts_with(error: Any, **expected: Any) -> Iterator[Any]:
-    """`ape.reverts`, made strict.
-
-    ape lets a revert it could not decode satisfy any expected custom error, and skips expected arguments
-    whose names it does not know. Here the revert must decode to `error` itself, and when arguments are given
-    they must be all of the error's arguments, with these values.
-    """
-    with ape.reverts(error) as info:
-        yield info
-    exc = info.value
-    assert type(exc).__name__ == error.__name__, f"expected {error.__name__}, got {type(exc).__name__}: {exc}"
-    if expected:
-        assert dict(exc.inputs) == {k: _plain(v) for k, v in expected.items()}
-
-
-def events(receipt: Any, event: Any) -> list[dict[str, Any]]:
-    return [dict(log.event_arguments) for log in receipt.events.filter(event)]
-
-
-def only_event(receipt: Any, event: Any) -> dict[str, Any]:
-    """The arguments of the single `event` in `receipt` (fails if there is not exactly one)."""
-    found = events(receipt, event)
-    assert len(found) == 1, f"expected one {event.name}, got {found}"
-    return found[0]
-
-
 def domain_separator(chain_id: int, verifying_contract: str) -> bytes:
     """EIP-712 domain separator of an OracleHub, computed from the standard's definition."""
     return keccak(
@@ -91,33 +55,6 @@ def domain_separator(chain_id: int, verifying_contract: str) -> bytes:
             ],
         )
     )
-
-
-def call_revert(
-    chain: Any, handler: Any, *args: Any, sender: Any, decode_with: tuple[Any, ...] = ()
-) -> tuple[str, dict[str, Any]] | None:
-    """eth_call `handler(*args)` from `sender` on the current state; the custom error it reverts with, decoded
-    as (name, arguments) against the ABIs of its contract and of `decode_with`; None when the call succeeds.
-
-    Used for reverts raised inside the InvoiceToken during submitVerification: the token's error bubbles up
-    unchanged, but ape decodes a nested custom error by materialising the whole struct-log trace, which costs
-    seconds per test. The eth_call runs the same code on the same state.
-    """
-    contract = handler.contract
-    tx = {"from": _plain(sender), "to": contract.address, "data": handler.encode_input(*args)}
-    try:
-        chain.provider.web3.eth.call(tx)
-    except Web3ContractLogicError as err:
-        data = bytes.fromhex(str(err.data or "0x")[2:])
-        for abi in (e for c in (contract, *decode_with) for e in c.contract_type.errors):
-            if keccak(text=abi.selector)[:4] == data[:4]:
-                values = abi_decode([i.canonical_type for i in abi.inputs], data[4:])
-                return abi.name, {
-                    i.name: to_checksum_address(v) if i.type == "address" else v
-                    for i, v in zip(abi.inputs, values, strict=True)
-                }
-        raise AssertionError(f"revert data {err.data!r} matches no known error") from err
-    return None
 
 
 def recover(digest: bytes, signature: bytes) -> str:
@@ -138,18 +75,16 @@ def as_distributor(accounts, chain, distributor):
 
 
 @pytest.fixture
-def submit_revert(chain, system, hub, admin):
-    """The decoded error that `submitVerification(report, signatures)` reverts with (`call_revert`)."""
+def submit_revert(system, hub, admin):
+    """The decoded error that `submitVerification(report, signatures)` reverts with (`call_error`).
+
+    Used for reverts raised inside the InvoiceToken during submitVerification: the token's error bubbles up
+    unchanged, but ape decodes a nested custom error by materialising the whole struct-log trace, which costs
+    seconds per test.
+    """
 
     def attempt(report: Verification, signatures: list[bytes]) -> tuple[str, dict[str, Any]] | None:
-        return call_revert(
-            chain,
-            hub.submitVerification,
-            report.as_tuple(),
-            signatures,
-            sender=admin,
-            decode_with=(system.token,),
-        )
+        return call_error(hub.submitVerification, report.as_tuple(), signatures, sender=admin, also=(system.token,))
 
     return attempt
 

@@ -4,28 +4,14 @@ here by hand from the rules in IRepaymentDistributor (and, where noted, its docu
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any
-
 import ape
-import ape_test.accounts as ape_test_accounts
 import pytest
 from ape.exceptions import CustomError
-from eth_abi import decode as abi_decode
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import keccak
 
-from hundi.chain.reports import Verification, repayment_digest, sign_all
-from tests.contracts.conftest import (
-    ALL_CHECKS,
-    DAY,
-    DEFAULTED,
-    FUNDED,
-    GRACE,
-    LISTED,
-    REPAID,
-    UNIT,
-    YIELD_FEE_BPS,
-)
+from hundi.chain.reports import repayment_digest
+from tests.contracts.assertions import assert_event, assert_no_event, error_abi, events, reverts_with, transfers
+from tests.contracts.conftest import DAY, DEFAULTED, FUNDED, GRACE, LISTED, REPAID, UNIT, YIELD_FEE_BPS, mint_verified
 
 FACE = 100_000 * UNIT
 # "s": a standard invoice, price 95,000 UNIT, tickets 50,000 / 30,000 / 15,000 UNIT.
@@ -46,100 +32,9 @@ B_NONE, B_FUNDED, B_REPAID, B_DEFAULTED = range(4)
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cache_dev_accounts():
-    """Speed only: ape-foundry prints a call trace on every revert, and enriching it re-derives every dev
-    account from the mnemonic (~0.8 s per revert). Derivation is deterministic: cache it per index here."""
-    container = ape_test_accounts.TestAccountContainer
-    original = container.generate_account
-    cache: dict[int, Any] = {}
-
-    def generate_account(self, index=None):
-        if index is None:
-            return original(self, index)
-        if index not in cache:
-            cache[index] = original(self, index)
-        return cache[index]
-
-    container.generate_account = generate_account
-    yield
-    container.generate_account = original
-
-
-def _norm(value: Any) -> Any:
-    return value.address if hasattr(value, "address") else value
-
-
-@contextmanager
-def reverts(error: Any, **inputs: Any):
-    """Asserts a revert with the custom error `error` (a contract's error class or ErrorABI) and exactly
-    these argument values. ape decodes the custom errors of transactions; those of deployments and views
-    arrive as raw data, so those are decoded here against the error's ABI."""
-    abi = getattr(error, "abi", error)
-    with ape.reverts() as info:
-        yield info
-    exc = info.value
-    if isinstance(exc, CustomError):
-        actual_name, actual = type(exc).__name__, dict(exc.inputs)
-    else:
-        raw = str(exc.revert_message or "")
-        if raw.startswith("custom error 0x"):  # a view: "custom error 0x<selector>: <argument bytes>"
-            selector, _, data = raw[len("custom error ") :].partition(": ")
-            payload = bytes.fromhex(selector[2:]) + data.encode("latin-1")
-        else:  # a deployment: "0x<selector><arguments>"
-            payload = bytes.fromhex(raw.removeprefix("0x"))
-        assert payload[:4] == keccak(text=abi.selector)[:4], f"expected {abi.name}, got {exc!r}"
-        values = abi_decode([i.canonical_type for i in abi.inputs], payload[4:])
-        actual_name, actual = abi.name, {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
-        actual = {k: to_checksum_address(v) if isinstance(v, str) and is_address(v) else v for k, v in actual.items()}
-    assert actual_name == abi.name, f"expected {abi.name}, got {actual_name}: {exc}"
-    for name, expected in inputs.items():
-        assert name in actual, f"{abi.name} has no input {name!r}: {actual}"
-        assert actual[name] == _norm(expected), f"{name}: {actual[name]!r} != {_norm(expected)!r}"
-
-
-def error_abi(container: Any, name: str) -> Any:
-    """The ErrorABI `name` of a contract type (for reverts before an instance exists)."""
-    found = [e for e in container.contract_type.abi if e.type == "error" and e.name == name]
-    assert found, f"{container.contract_type.name} has no error {name} (is .build/ stale? ape compile --force)"
-    return found[0]
-
-
-def logs_of(receipt: Any, event: Any) -> list[dict[str, Any]]:
-    address = event.contract.address
-    return [dict(log.event_arguments) for log in receipt.events.filter(event) if log.contract_address == address]
-
-
-def assert_event(receipt: Any, event: Any, **expected: Any) -> None:
-    logs = logs_of(receipt, event)
-    assert len(logs) == 1, f"expected one {event.abi.name}, got {logs}"
-    assert logs[0] == {k: _norm(v) for k, v in expected.items()}
-
-
-def assert_no_event(receipt: Any, event: Any) -> None:
-    assert logs_of(receipt, event) == []
-
-
-def transfers(receipt: Any, stablecoin: Any) -> list[tuple[str, str, int]]:
-    return [(log["from"], log["to"], log["value"]) for log in logs_of(receipt, stablecoin.Transfer)]
-
-
 def _verified(system, chain, sme, admin, signers, tag: str) -> int:
-    now = chain.pending_timestamp
-    digest = keccak(text=f"distributor-unit-doc-{tag}")
-    request = (
-        keccak(text=f"distributor-unit-{tag}"),
-        keccak(text="buyer"),
-        FACE,
-        now - DAY,
-        now + 60 * DAY,
-        digest,
-        "bafkreidistributorunit",
-    )
-    invoice_id = int(system.token.mint(request, sender=sme).return_value)
-    report = Verification(invoice_id, digest, True, 70, ALL_CHECKS, now + 3600, 1)
-    system.hub.submitVerification(report.as_tuple(), sign_all(report, system.domain, signers[:2]), sender=admin)
-    return invoice_id
+    names = {"key": f"distributor-unit-{tag}", "doc": f"distributor-unit-doc-{tag}", "cid": "bafkreidistributorunit"}
+    return mint_verified(system, chain, sme, admin, signers, **names)
 
 
 @pytest.fixture(scope="module")
@@ -183,15 +78,15 @@ def due(token, s) -> int:
 
 
 def test_repay_reverts_on_zero_amount(distributor, s, buyer):
-    with reverts(distributor.ZeroAmount):
+    with reverts_with(distributor.ZeroAmount):
         distributor.repay(s, 0, sender=buyer)
 
 
 def test_repay_reverts_for_invoice_not_funded(distributor, token, listed, buyer):
     assert token.statusOf(listed) == LISTED
-    with reverts(distributor.InvoiceNotRepayable, invoiceId=listed, state=B_NONE):
+    with reverts_with(distributor.InvoiceNotRepayable, invoiceId=listed, state=B_NONE):
         distributor.repay(listed, 1_000 * UNIT, sender=buyer)
-    with reverts(distributor.InvoiceNotRepayable, invoiceId=9_999, state=B_NONE):
+    with reverts_with(distributor.InvoiceNotRepayable, invoiceId=9_999, state=B_NONE):
         distributor.repay(9_999, 1_000 * UNIT, sender=buyer)
 
 
@@ -272,7 +167,7 @@ def test_repayment_reaching_face_marks_repaid_and_charges_yield_fee(system, dist
 
 def test_repay_reverts_once_repaid(distributor, s, buyer):
     distributor.repay(s, FACE, sender=buyer)
-    with reverts(distributor.InvoiceNotRepayable, invoiceId=s, state=B_REPAID):
+    with reverts_with(distributor.InvoiceNotRepayable, invoiceId=s, state=B_REPAID):
         distributor.repay(s, 1, sender=buyer)
 
 
@@ -419,7 +314,7 @@ def test_settle_repayment_reaching_face_marks_repaid(distributor, token, repayme
 def test_settle_repayment_refused_to_non_collector(distributor, hub, repayment, s, stranger, buyer):
     report, sigs = repayment(s, 1_000 * UNIT)
     for caller in (stranger, buyer):
-        with reverts(distributor.AccessControlUnauthorizedAccount, account=caller, neededRole=COLLECTOR_ROLE):
+        with reverts_with(distributor.AccessControlUnauthorizedAccount, account=caller, neededRole=COLLECTOR_ROLE):
             distributor.settleRepayment(report.as_tuple(), sigs, sender=caller)
     assert not hub.isBankRefUsed(report.bankRef)
 
@@ -443,7 +338,7 @@ def test_settle_repayment_for_unfunded_invoice_reverts_and_keeps_bank_ref_free(
     distributor, hub, repayment, listed, admin
 ):
     report, sigs = repayment(listed, 1_000 * UNIT)
-    with reverts(distributor.InvoiceNotRepayable, invoiceId=listed, state=B_NONE):
+    with reverts_with(distributor.InvoiceNotRepayable, invoiceId=listed, state=B_NONE):
         distributor.settleRepayment(report.as_tuple(), sigs, sender=admin)
     assert not hub.isBankRefUsed(report.bankRef)
 
@@ -452,7 +347,7 @@ def test_settle_repayment_for_unfunded_invoice_reverts_and_keeps_bank_ref_free(
 
 
 def test_mark_defaulted_before_grace_period_reverts(distributor, s, stranger, due):
-    with reverts(distributor.GracePeriodNotOver, invoiceId=s, defaultableAfter=due + GRACE):
+    with reverts_with(distributor.GracePeriodNotOver, invoiceId=s, defaultableAfter=due + GRACE):
         distributor.markDefaulted(s, sender=stranger)
 
 
@@ -462,7 +357,7 @@ def test_mark_defaulted_refused_at_boundary_and_accepted_one_second_after_by_any
     distributor.repay(s, 20_000 * UNIT, sender=buyer)
     assert distributor.defaultableAfter(s) == due + GRACE
     chain.pending_timestamp = due + GRACE
-    with reverts(distributor.GracePeriodNotOver, invoiceId=s, defaultableAfter=due + GRACE):
+    with reverts_with(distributor.GracePeriodNotOver, invoiceId=s, defaultableAfter=due + GRACE):
         distributor.markDefaulted(s, sender=stranger)
     chain.pending_timestamp = due + GRACE + 1
 
@@ -479,20 +374,20 @@ def test_mark_defaulted_refused_at_boundary_and_accepted_one_second_after_by_any
 def test_mark_defaulted_reverts_when_repaid(distributor, s, chain, buyer, due):
     distributor.repay(s, FACE, sender=buyer)
     chain.pending_timestamp = due + GRACE + 1
-    with reverts(distributor.NotDefaultable, invoiceId=s, state=B_REPAID):
+    with reverts_with(distributor.NotDefaultable, invoiceId=s, state=B_REPAID):
         distributor.markDefaulted(s, sender=buyer)
 
 
 def test_mark_defaulted_twice_reverts(distributor, s, chain, stranger, due):
     chain.pending_timestamp = due + GRACE + 1
     distributor.markDefaulted(s, sender=stranger)
-    with reverts(distributor.NotDefaultable, invoiceId=s, state=B_DEFAULTED):
+    with reverts_with(distributor.NotDefaultable, invoiceId=s, state=B_DEFAULTED):
         distributor.markDefaulted(s, sender=stranger)
 
 
 def test_mark_defaulted_reverts_for_unfunded_invoice(distributor, listed, chain, stranger):
     chain.pending_timestamp = chain.pending_timestamp + 400 * DAY
-    with reverts(distributor.NotDefaultable, invoiceId=listed, state=B_NONE):
+    with reverts_with(distributor.NotDefaultable, invoiceId=listed, state=B_NONE):
         distributor.markDefaulted(listed, sender=stranger)
 
 
@@ -506,10 +401,10 @@ def test_defaultable_after_is_zero_unless_funded(distributor, s, listed, due):
 
 
 def test_claim_reverts_when_nothing_to_claim(distributor, s, investor, stranger, buyer):
-    with reverts(distributor.NothingToClaim, invoiceId=s, investor=investor):
+    with reverts_with(distributor.NothingToClaim, invoiceId=s, investor=investor):
         distributor.claim(s, sender=investor)
     distributor.repay(s, 10_000 * UNIT, sender=buyer)
-    with reverts(distributor.NothingToClaim, invoiceId=s, investor=stranger):
+    with reverts_with(distributor.NothingToClaim, invoiceId=s, investor=stranger):
         distributor.claim(s, sender=stranger)
 
 
@@ -526,7 +421,7 @@ def test_claim_pays_exactly_claimable_once(shares, distributor, stablecoin, e, i
     assert stablecoin.balanceOf(x) - before == 2**33
     assert distributor.claimable(e, x) == 0
     assert shares.positionOf(e, x).withdrawn == 2**33
-    with reverts(distributor.NothingToClaim, invoiceId=e, investor=x):
+    with reverts_with(distributor.NothingToClaim, invoiceId=e, investor=x):
         distributor.claim(e, sender=x)
     # The other holders are untouched.
     assert distributor.claimable(e, investors[1]) == 2**32
@@ -562,14 +457,14 @@ def test_claim_many_skips_ids_with_nothing_and_pays_the_sum(distributor, stablec
     distributor.repay(e, 2**34, sender=buyer)
     before = stablecoin.balanceOf(x)
     receipt = distributor.claimMany([s, e], sender=x)
-    assert logs_of(receipt, distributor.Claimed) == [{"invoiceId": e, "investor": x.address, "amount": 2**33}]
+    assert events(receipt, distributor.Claimed) == [{"invoiceId": e, "investor": x.address, "amount": 2**33}]
     assert transfers(receipt, stablecoin) == [(distributor.address, x.address, 2**33)]
     assert stablecoin.balanceOf(x) - before == 2**33
 
     distributor.repay(s, 40_000 * UNIT, sender=buyer)
     distributor.repay(e, 2**35, sender=buyer)
     receipt = distributor.claimMany([s, e], sender=x)
-    assert logs_of(receipt, distributor.Claimed) == [
+    assert events(receipt, distributor.Claimed) == [
         {"invoiceId": s, "investor": x.address, "amount": 21_052_631_578},
         {"invoiceId": e, "investor": x.address, "amount": 2**34},
     ]
@@ -578,9 +473,9 @@ def test_claim_many_skips_ids_with_nothing_and_pays_the_sum(distributor, stablec
 
 
 def test_claim_many_reverts_when_all_are_zero(distributor, s, e, investor):
-    with reverts(distributor.NothingToClaim, invoiceId=s, investor=investor):
+    with reverts_with(distributor.NothingToClaim, invoiceId=s, investor=investor):
         distributor.claimMany([s, e], sender=investor)
-    with reverts(distributor.NothingToClaim, invoiceId=0, investor=investor):
+    with reverts_with(distributor.NothingToClaim, invoiceId=0, investor=investor):
         distributor.claimMany([], sender=investor)
 
 
@@ -597,7 +492,7 @@ def test_claim_for_pays_only_opted_in_investors_to_their_own_address(
 
     receipt = distributor.claimFor(e, [x, y], sender=stranger)
 
-    assert logs_of(receipt, distributor.Claimed) == [{"invoiceId": e, "investor": x.address, "amount": 2**33}]
+    assert events(receipt, distributor.Claimed) == [{"invoiceId": e, "investor": x.address, "amount": 2**33}]
     assert transfers(receipt, stablecoin) == [(distributor.address, x.address, 2**33)]
     assert stablecoin.balanceOf(x) - x_before == 2**33
     assert stablecoin.balanceOf(y) == y_before
@@ -609,13 +504,13 @@ def test_claim_for_skips_investor_after_opt_out_and_zero_claims(distributor, sta
     x = investors[0]
     distributor.setAutoPayout(True, sender=x)
     receipt = distributor.claimFor(e, [x], sender=stranger)  # opted in, nothing yet: no-op, no revert
-    assert logs_of(receipt, distributor.Claimed) == []
+    assert events(receipt, distributor.Claimed) == []
     receipt = distributor.setAutoPayout(False, sender=x)
     assert_event(receipt, distributor.AutoPayoutSet, investor=x, enabled=False)
     distributor.repay(e, 2**34, sender=buyer)
     before = stablecoin.balanceOf(x)
     receipt = distributor.claimFor(e, [x], sender=stranger)
-    assert logs_of(receipt, distributor.Claimed) == []
+    assert events(receipt, distributor.Claimed) == []
     assert stablecoin.balanceOf(x) == before
     assert distributor.claimable(e, x) == 2**33
 
@@ -643,13 +538,13 @@ def test_pause_blocks_repay_settle_mark_defaulted_and_set_auto_payout(
     chain.pending_timestamp = due + GRACE + 1
     receipt = distributor.pause(sender=admin)
     assert_event(receipt, distributor.Paused, account=admin)
-    with reverts(distributor.EnforcedPause):
+    with reverts_with(distributor.EnforcedPause):
         distributor.repay(s, 1_000 * UNIT, sender=buyer)
-    with reverts(distributor.EnforcedPause):
+    with reverts_with(distributor.EnforcedPause):
         distributor.settleRepayment(report.as_tuple(), sigs, sender=admin)
-    with reverts(distributor.EnforcedPause):
+    with reverts_with(distributor.EnforcedPause):
         distributor.markDefaulted(s, sender=buyer)
-    with reverts(distributor.EnforcedPause):
+    with reverts_with(distributor.EnforcedPause):
         distributor.setAutoPayout(True, sender=investor)
     distributor.unpause(sender=admin)
     distributor.repay(s, 1_000 * UNIT, sender=buyer)
@@ -658,10 +553,10 @@ def test_pause_blocks_repay_settle_mark_defaulted_and_set_auto_payout(
 
 def test_pause_and_unpause_refused_to_stranger(distributor, stranger, admin):
     role = distributor.PAUSER_ROLE()
-    with reverts(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with reverts_with(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
         distributor.pause(sender=stranger)
     distributor.pause(sender=admin)
-    with reverts(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
+    with reverts_with(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=role):
         distributor.unpause(sender=stranger)
     assert distributor.paused()
 
@@ -707,9 +602,9 @@ def test_set_yield_fee_emits_event_and_caps_at_2000(distributor, admin, stranger
     receipt = distributor.setYieldFee(2000, sender=admin)
     assert_event(receipt, distributor.YieldFeeUpdated, yieldFeeBps=2000)
     assert distributor.yieldFeeBps() == 2000
-    with reverts(distributor.FeeTooHigh, yieldFeeBps=2001, maxYieldFeeBps=2000):
+    with reverts_with(distributor.FeeTooHigh, yieldFeeBps=2001, maxYieldFeeBps=2000):
         distributor.setYieldFee(2001, sender=admin)
-    with reverts(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
+    with reverts_with(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
         distributor.setYieldFee(0, sender=stranger)
     assert distributor.yieldFeeBps() == 2000
 
@@ -718,9 +613,9 @@ def test_set_grace_period_emits_event_and_caps_at_365_days(distributor, admin, s
     receipt = distributor.setGracePeriod(365 * DAY, sender=admin)
     assert_event(receipt, distributor.GracePeriodUpdated, gracePeriod=365 * DAY)
     assert distributor.gracePeriod() == 365 * DAY
-    with reverts(distributor.GracePeriodTooLong, gracePeriod=365 * DAY + 1, maxGracePeriod=365 * DAY):
+    with reverts_with(distributor.GracePeriodTooLong, gracePeriod=365 * DAY + 1, maxGracePeriod=365 * DAY):
         distributor.setGracePeriod(365 * DAY + 1, sender=admin)
-    with reverts(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
+    with reverts_with(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
         distributor.setGracePeriod(0, sender=stranger)
     assert distributor.gracePeriod() == 365 * DAY
 
@@ -730,9 +625,9 @@ def test_set_treasury_redirects_yield_fee(distributor, stablecoin, s, accounts, 
     receipt = distributor.setTreasury(new_treasury, sender=admin)
     assert_event(receipt, distributor.TreasuryUpdated, treasury=new_treasury)
     assert distributor.treasury() == new_treasury.address
-    with reverts(distributor.ZeroAddress):
+    with reverts_with(distributor.ZeroAddress):
         distributor.setTreasury(ZERO_ADDRESS, sender=admin)
-    with reverts(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
+    with reverts_with(distributor.AccessControlUnauthorizedAccount, account=stranger, neededRole=ADMIN_ROLE):
         distributor.setTreasury(stranger, sender=stranger)
     before = stablecoin.balanceOf(new_treasury)
     distributor.repay(s, FACE, sender=buyer)
@@ -749,13 +644,13 @@ def test_constructor_refuses_zero_addresses_and_parameters_above_caps(project, s
     def error(name):
         return error_abi(project.RepaymentDistributor, name)
 
-    with reverts(error("ZeroAddress")):
+    with reverts_with(error("ZeroAddress")):
         deploy(treasury=ZERO_ADDRESS)
-    with reverts(error("ZeroAddress")):
+    with reverts_with(error("ZeroAddress")):
         deploy(escrow=ZERO_ADDRESS)
-    with reverts(error("FeeTooHigh"), yieldFeeBps=2001, maxYieldFeeBps=2000):
+    with reverts_with(error("FeeTooHigh"), yieldFeeBps=2001, maxYieldFeeBps=2000):
         deploy(yield_fee=2001)
-    with reverts(error("GracePeriodTooLong"), gracePeriod=365 * DAY + 1, maxGracePeriod=365 * DAY):
+    with reverts_with(error("GracePeriodTooLong"), gracePeriod=365 * DAY + 1, maxGracePeriod=365 * DAY):
         deploy(grace=365 * DAY + 1)
     deployed = deploy(yield_fee=2000, grace=365 * DAY)
     assert (deployed.yieldFeeBps(), deployed.gracePeriod()) == (2000, 365 * DAY)
@@ -763,13 +658,13 @@ def test_constructor_refuses_zero_addresses_and_parameters_above_caps(project, s
 
 def test_on_funded_refused_to_anyone_but_escrow(distributor, listed, stranger, admin):
     for caller in (stranger, admin):
-        with reverts(distributor.NotEscrow, caller=caller):
+        with reverts_with(distributor.NotEscrow, caller=caller):
             distributor.onFunded(listed, 1, 0, 0, sender=caller)
     assert distributor.bookOf(listed).state == B_NONE
 
 
 def test_on_shares_transferred_refused_to_anyone_but_shares(distributor, e, investors, stranger, buyer):
     distributor.repay(e, 2**34, sender=buyer)
-    with reverts(distributor.NotShares, caller=stranger):
+    with reverts_with(distributor.NotShares, caller=stranger):
         distributor.onSharesTransferred(e, investors[0], stranger, 2**35, sender=stranger)
     assert distributor.claimable(e, investors[0]) == 2**33
