@@ -15,11 +15,14 @@ import {IInvoiceShares} from "./interfaces/IInvoiceShares.sol";
 
 /// @title RepaymentDistributor
 /// @notice Receives invoice repayments and distributes them pull-based, pro-rata to InvoiceShares.
-/// @dev For a holder h of invoice i:  earned(h) = floor((acc_i * balance_h + correction_h) / 2^96),
-///      claimable(h) = earned(h) - withdrawn_h.  A transfer of v shares adds acc_i * v to the sender's correction and
-///      subtracts it from the receiver's, so each side's earned value is unchanged to the unit, and the corrections sum
-///      to zero, so the holders' earned values sum to at most floor(acc_i * supply / 2^96) <= the net repaid.
-///      `acc_i` is stored plus one so that the first repayment writes a non-zero slot (see `_accPlusOne`).
+/// @dev For a holder h of invoice i, with net_i the cumulative amount repaid to holders (after the yield fee) and
+///      principal_i the share supply:
+///          earned(h) = floor((net_i * balance_h + correction_h) / principal_i),   claimable(h) = earned(h) - withdrawn_h.
+///      Every term is an exact integer: no scaled accumulator, so nothing is lost before the one final division. A
+///      transfer of v shares adds net_i * v to the sender's correction and subtracts it from the receiver's, so each
+///      side's earned value is unchanged to the unit. The corrections sum to zero, so the numerators sum to
+///      net_i * principal_i: the holders' earned values sum to at most net_i, and to more than net_i - (holders), i.e.
+///      the dust left after everyone claimed is at most (holders - 1) base units, and a sole holder gets all of net_i.
 contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -32,8 +35,6 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
     uint16 public constant MAX_YIELD_FEE_BPS = 2000;
     uint64 public constant MAX_GRACE_PERIOD = 365 days;
     uint256 private constant _BPS = 10_000;
-    /// @dev Scale of the accumulator. With faceValue < 2^128, acc * balance < 2^224, so products fit int256.
-    uint256 private constant _MAGNITUDE = 2 ** 96;
 
     IERC20 public immutable asset;
     IInvoiceToken public immutable token;
@@ -46,8 +47,15 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
     address private _treasury;
 
     mapping(uint256 invoiceId => Book) private _books;
-    /// @dev Net repaid per share, scaled by 2^96, plus one. Initialised to 1 when the invoice is funded.
-    mapping(uint256 invoiceId => uint256) private _accPlusOne;
+
+    /// @dev What `claim` reads, packed in one slot: the cumulative net repaid to holders and the share supply.
+    ///      Written non-zero (principal) when the invoice is funded, so a repayment never writes a fresh slot.
+    struct Distribution {
+        uint128 net;
+        uint128 principal;
+    }
+
+    mapping(uint256 invoiceId => Distribution) private _distributions;
     mapping(uint256 invoiceId => mapping(address holder => int256)) private _corrections;
     mapping(address investor => bool) private _autoPayout;
 
@@ -157,16 +165,16 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
             gracePeriod: gracePeriod_,
             seller: inv.seller
         });
-        _accPlusOne[invoiceId] = 1;
+        _distributions[invoiceId] = Distribution({net: 0, principal: principal});
     }
 
     /// @inheritdoc IRepaymentDistributor
     function onSharesTransferred(uint256 invoiceId, address from, address to, uint256 amount) external {
         require(msg.sender == address(shares), NotShares(msg.sender));
-        uint256 accPlusOne = _accPlusOne[invoiceId];
-        if (accPlusOne <= 1) return; // nothing distributed yet: corrections would be zero
-        // acc * amount < 2^224 (see _MAGNITUDE), so the cast is safe; SafeCast checks it anyway.
-        int256 delta = ((accPlusOne - 1) * amount).toInt256();
+        uint256 net = _distributions[invoiceId].net;
+        if (net == 0) return; // nothing distributed yet: corrections would be zero
+        // net < 2^128 and amount <= principal < 2^128: the product fits uint256; SafeCast checks it fits int256.
+        int256 delta = (net * amount).toInt256();
         _corrections[invoiceId][from] += delta;
         _corrections[invoiceId][to] -= delta;
     }
@@ -190,9 +198,8 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
     }
 
     /// @inheritdoc IRepaymentDistributor
-    function accPerShare(uint256 invoiceId) external view returns (uint256) {
-        uint256 accPlusOne = _accPlusOne[invoiceId];
-        return accPlusOne == 0 ? 0 : accPlusOne - 1;
+    function netDistributed(uint256 invoiceId) external view returns (uint256) {
+        return _distributions[invoiceId].net;
     }
 
     /// @inheritdoc IRepaymentDistributor
@@ -264,8 +271,8 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
 
         (uint256 fee, uint256 net, uint256 surplus) = _split(before, total, face, b.principal, b.yieldFeeBps);
         if (net != 0) {
-            // Rounds down: the remainder stays in the contract (rounding favours the protocol).
-            _accPlusOne[invoiceId] += Math.mulDiv(net, _MAGNITUDE, b.principal);
+            // Exact: net never exceeds faceValue, a uint128 (checked cast all the same).
+            _distributions[invoiceId].net += net.toUint128();
         }
         // Only a Funded invoice becomes Repaid; a Defaulted one stays Defaulted and its recoveries still flow.
         bool repaidNow = state == BookState.Funded && total >= face;
@@ -309,13 +316,13 @@ contract RepaymentDistributor is IRepaymentDistributor, AccessControl, Pausable,
         return held > principal ? Math.mulDiv(held - principal, bps, _BPS, Math.Rounding.Ceil) : 0;
     }
 
-    /// @dev floor((acc * balance + correction) / 2^96). Never negative: a correction is only ever subtracted for shares
-    ///      received, whose acc * amount is then part of acc * balance.
+    /// @dev floor((net * balance + correction) / principal). Never negative: a correction is only ever subtracted for
+    ///      shares received, whose net * amount at that time is then part of net * balance.
     function _earned(uint256 invoiceId, address holder, uint256 balance) private view returns (uint256) {
-        uint256 accPlusOne = _accPlusOne[invoiceId];
-        if (accPlusOne <= 1) return 0;
-        int256 magnified = ((accPlusOne - 1) * balance).toInt256() + _corrections[invoiceId][holder];
-        return magnified.toUint256() / _MAGNITUDE;
+        Distribution memory d = _distributions[invoiceId];
+        if (d.net == 0) return 0;
+        int256 numerator = (uint256(d.net) * balance).toInt256() + _corrections[invoiceId][holder];
+        return numerator.toUint256() / d.principal;
     }
 
     /// @dev Records everything `holder` can claim as withdrawn and returns it; the caller pays.

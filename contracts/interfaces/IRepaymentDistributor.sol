@@ -8,8 +8,8 @@ import {IOracleHub} from "./IOracleHub.sol";
 ///         pull their pro-rata part.
 /// @dev Repayments count toward `faceValue`; reaching it moves a Funded invoice to Repaid, and anything above it goes
 ///      to the seller. The yield fee (basis points, at most 2000, snapshotted at listing) is charged only on the part
-///      of the repayments above the principal. Distribution is a cumulative-per-share accumulator (scaled by 2^96)
-///      with per-holder corrections written on share transfers, so every call costs the same whatever the number of
+///      of the repayments above the principal. Distribution tracks the cumulative net repaid per invoice, with
+///      per-holder corrections written on share transfers, so every call costs the same whatever the number of
 ///      investors. The grace period is the one fixed at listing. Once dueDate + gracePeriod has passed unpaid anyone can mark the invoice Defaulted; late
 ///      recoveries are still distributed. Rounding always favours the protocol: a holder's dust is below one base
 ///      unit, so what is left after everyone claimed is below the number of holders. Accounting never reads
@@ -87,8 +87,8 @@ interface IRepaymentDistributor {
     function onSharesTransferred(uint256 invoiceId, address from, address to, uint256 amount) external;
 
     function bookOf(uint256 invoiceId) external view returns (Book memory);
-    /// @notice The accumulated net repayment per share of `invoiceId`, scaled by 2^96.
-    function accPerShare(uint256 invoiceId) external view returns (uint256);
+    /// @notice The cumulative amount repaid to `invoiceId`'s holders, after the yield fee.
+    function netDistributed(uint256 invoiceId) external view returns (uint256);
     /// @notice When `markDefaulted` becomes possible (0 if the invoice is not Funded).
     function defaultableAfter(uint256 invoiceId) external view returns (uint256);
 

@@ -17,7 +17,6 @@ import pytest
 from tests.contracts.conftest import FEE_BPS, YIELD_FEE_BPS
 
 BPS = 10_000
-MAGNITUDE = 2**96
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -37,7 +36,6 @@ class BookModel:
     face: int
     yield_fee_bps: int = YIELD_FEE_BPS
     repaid: int = 0
-    acc: int = 0
     fees: int = 0
     net: int = 0
     surplus: int = 0
@@ -54,7 +52,6 @@ class BookModel:
         net = held_after - held_before - fee
         surplus = amount - (held_after - held_before)
         self.repaid = total
-        self.acc += net * MAGNITUDE // self.principal
         self.fees += fee
         self.net += net
         self.surplus += surplus
@@ -62,11 +59,12 @@ class BookModel:
 
     def transfer(self, sender: str, receiver: str, amount: int) -> None:
         """A share transfer: the sender keeps what its shares earned so far, the receiver starts from now."""
-        self.corrections[sender] = self.corrections.get(sender, 0) + self.acc * amount
-        self.corrections[receiver] = self.corrections.get(receiver, 0) - self.acc * amount
+        self.corrections[sender] = self.corrections.get(sender, 0) + self.net * amount
+        self.corrections[receiver] = self.corrections.get(receiver, 0) - self.net * amount
 
     def earned(self, holder: str, balance: int) -> int:
-        return (self.acc * balance + self.corrections.get(holder, 0)) // MAGNITUDE
+        """floor((net * balance + correction) / principal): exact integers, one division."""
+        return (self.net * balance + self.corrections.get(holder, 0)) // self.principal
 
 
 def balances(stablecoin: Any, parties: dict[str, Any]) -> dict[str, int]:

@@ -216,7 +216,7 @@ def _repayment_state(system: Any, invoice_id: int, report: Any, report_id: bytes
     return (
         system.token.statusOf(invoice_id),
         tuple(distributor.bookOf(invoice_id)),
-        distributor.accPerShare(invoice_id),
+        distributor.netDistributed(invoice_id),
         tuple(distributor.claimable(invoice_id, who) for who in investors),
         system.hub.isReportUsed(report_id),
         system.hub.isBankRefUsed(report.bankRef),

@@ -9,8 +9,8 @@ from tests.contracts.assertions import assert_event, error_abi, reverts_with
 from tests.contracts.conftest import DAY, INVESTOR, UNIT, mint_verified
 
 FACE = 100_000 * UNIT
-# A principal of 2**36 base units makes the distributor's 2**96-scaled accumulator exact, so every claim below
-# is an exact integer: a repayment of `net` gives a holder of `b` shares exactly net * b / 2**36.
+# A principal of 2**36 base units with power-of-two tickets makes every claim below an exact integer: a
+# repayment of `net` gives a holder of `b` shares exactly net * b / 2**36.
 P = 2**36
 A_AMOUNTS = [2**35, 2**34, 2**34]
 B_PRICE = 30_000 * UNIT

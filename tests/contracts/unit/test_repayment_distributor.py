@@ -1,6 +1,6 @@
 """Unit tests of RepaymentDistributor: on-chain and oracle-reported repayments, the yield fee, surplus,
 default, pull claims, keeper payouts, pause, admin setters and module hooks. Expected amounts are worked out
-here by hand from the rules in IRepaymentDistributor (and, where noted, its documented 2**96 accumulator)."""
+here by hand from the rules in IRepaymentDistributor: earned = floor((net * shares + correction) / principal)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ FACE = 100_000 * UNIT
 # "s": a standard invoice, price 95,000 UNIT, tickets 50,000 / 30,000 / 15,000 UNIT.
 PRICE = 95_000 * UNIT
 S_AMOUNTS = [50_000 * UNIT, 30_000 * UNIT, 15_000 * UNIT]
-# "e": an exact invoice, price 2**36: the 2**96 accumulator is then exact, so a repayment of `net` (below
-# principal) earns a holder of b shares exactly net * b / 2**36.
+# "e": an invoice with price 2**36 and power-of-two tickets, so a repayment of `net` (below principal) earns a
+# holder of b shares exactly net * b / 2**36.
 P = 2**36
 E_AMOUNTS = [2**35, 2**34, 2**34]
 YIELD_FEE_FULL = 500 * UNIT  # 10% of (100,000 - 95,000) UNIT
@@ -240,9 +240,8 @@ def test_recovery_after_default_is_distributed_and_invoice_stays_defaulted(
     distributor.repay(s, 19_000 * UNIT, sender=buyer)
     chain.pending_timestamp = due + GRACE + 1
     distributor.markDefaulted(s, sender=buyer)
-    # 19,000 over 95,000 shares = 0.2 per share, but 2**96 / 5 is not whole: the accumulator rounds down, so
-    # the 50,000-share holder gets 10,000 UNIT less one base unit (rounding favours the protocol).
-    assert distributor.claimable(s, investors[0]) == 10_000 * UNIT - 1
+    # 19,000 over 95,000 shares = 0.2 per share; floor(19,000 * 50,000 / 95,000) is exact: no unit is lost.
+    assert distributor.claimable(s, investors[0]) == 10_000 * UNIT
 
     receipt = distributor.repay(s, 38_000 * UNIT, sender=buyer)
     assert_event(
@@ -254,9 +253,9 @@ def test_recovery_after_default_is_distributed_and_invoice_stays_defaulted(
         totalRepaid=57_000 * UNIT,
         bankRef=ZERO32,
     )
-    # 57,000 over 95,000 shares = 0.6 per share (again one base unit short after rounding down).
-    assert distributor.claimable(s, investors[0]) == 30_000 * UNIT - 1
-    assert distributor.claimable(s, investors[2]) == 9_000 * UNIT - 1
+    # 57,000 over 95,000 shares = 0.6 per share, again exact.
+    assert distributor.claimable(s, investors[0]) == 30_000 * UNIT
+    assert distributor.claimable(s, investors[2]) == 9_000 * UNIT
 
     seller_before = stablecoin.balanceOf(sme)
     receipt = distributor.repay(s, 53_000 * UNIT, sender=buyer)  # total 110,000: 10,000 over face
@@ -566,25 +565,36 @@ def test_pause_and_unpause_refused_to_stranger(distributor, stranger, admin):
 
 def test_donation_changes_nobodys_claimable(distributor, stablecoin, e, investors, buyer):
     distributor.repay(e, 2**34, sender=buyer)
-    acc = distributor.accPerShare(e)
+    net = distributor.netDistributed(e)
     stablecoin.transfer(distributor, 7_777 * UNIT, sender=buyer)
     assert [distributor.claimable(e, h) for h in investors] == [2**33, 2**32, 2**32]
-    assert distributor.accPerShare(e) == acc
+    assert distributor.netDistributed(e) == net
     distributor.repay(e, 2**34, sender=buyer)
     assert [distributor.claimable(e, h) for h in investors] == [2**34, 2**33, 2**33]
 
 
-def test_acc_per_share_tracks_net_repaid_per_share_scaled_by_2_pow_96(distributor, s, e, listed, buyer):
-    assert distributor.accPerShare(listed) == 0
-    assert distributor.accPerShare(e) == 0  # funded, nothing repaid
+def test_net_distributed_tracks_cumulative_net_repaid_to_holders(distributor, s, e, listed, buyer):
+    assert distributor.netDistributed(listed) == 0
+    assert distributor.netDistributed(e) == 0  # funded, nothing repaid
     distributor.repay(e, 2**34, sender=buyer)
-    assert distributor.accPerShare(e) == 2**94  # 2**34 / 2**36 per share
-    # Above principal: 2**36 + 10,000 repaid in all; the fee is ceil(10% of 10,000) = 1,000, so net adds
-    # (2**36 + 10,000 - 2**34 - 1,000) / 2**36 per share.
+    assert distributor.netDistributed(e) == 2**34  # below principal: no yield fee
+    # Above principal: 2**36 + 10,000 repaid in all; the fee is ceil(10% of 10,000) = 1,000.
     distributor.repay(e, 2**36 + 10_000 - 2**34, sender=buyer)
-    assert distributor.accPerShare(e) == 2**94 + ((2**36 - 2**34 + 9_000) * 2**96) // 2**36
+    assert distributor.netDistributed(e) == 2**36 + 9_000
     distributor.repay(s, 40_000 * UNIT, sender=buyer)
-    assert distributor.accPerShare(s) == (40_000 * UNIT * 2**96) // PRICE
+    assert distributor.netDistributed(s) == 40_000 * UNIT
+
+
+def test_sole_holder_of_an_odd_principal_receives_every_unit(
+    distributor, funded_invoice, investor, buyer, stablecoin
+):
+    """A single holder is owed all of net: no scaled accumulator truncates 1 unit of a 3-unit principal to 0."""
+    invoice_id = funded_invoice(face=4, price=3, amounts=[3])
+    distributor.repay(invoice_id, 1, sender=buyer)
+    assert distributor.claimable(invoice_id, investor) == 1
+    before = stablecoin.balanceOf(investor)
+    distributor.claim(invoice_id, sender=investor)
+    assert stablecoin.balanceOf(investor) - before == 1
 
 
 # ---------------------------------------------------------------- admin and hooks
