@@ -585,9 +585,7 @@ def test_net_distributed_tracks_cumulative_net_repaid_to_holders(distributor, s,
     assert distributor.netDistributed(s) == 40_000 * UNIT
 
 
-def test_sole_holder_of_an_odd_principal_receives_every_unit(
-    distributor, funded_invoice, investor, buyer, stablecoin
-):
+def test_sole_holder_of_an_odd_principal_receives_every_unit(distributor, funded_invoice, investor, buyer, stablecoin):
     """A single holder is owed all of net: no scaled accumulator truncates 1 unit of a 3-unit principal to 0."""
     invoice_id = funded_invoice(face=4, price=3, amounts=[3])
     distributor.repay(invoice_id, 1, sender=buyer)
