@@ -135,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     with networks.parse_network_choice(NETWORK):
-        project.load_contracts()  # compiles what changed since the last build; the deployer reads .build/
         # The contract tests' deployment (deployer, config, fees), with a treasury of the scenarios' fixed actors.
         system = build_system(project, chain, actor("treasury"), name="bench", progress=log.debug)
         admin = accounts.test_accounts[0]

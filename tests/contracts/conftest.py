@@ -137,6 +137,9 @@ def build_system(
     5,000,000 stablecoin for each investor, `buyer` and `admin`, approved without limit to the escrow and the
     distributor.
     """
+    # Compile first (a no-op when nothing changed): the deployer reads .build/, which a bare `ape test` would
+    # otherwise leave stale after a contract edit.
+    project.load_contracts()
     config = DeployConfig.local_defaults()
     config.treasury = treasury.address
     config.fee_bps, config.yield_fee_bps, config.grace_period = FEE_BPS, YIELD_FEE_BPS, GRACE
