@@ -14,6 +14,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "doc": ("hundi.documents.cli", "doc"),
     "ocr": ("hundi.ocr.cli", "ocr"),
     "gstin": ("hundi.gst.cli", "gstin"),
+    "indexer": ("backend.indexer.cli", "indexer"),
 }
 
 _HELP: dict[str, str] = {
@@ -22,6 +23,7 @@ _HELP: dict[str, str] = {
     "doc": "Store and fetch encrypted invoice documents by CID.",
     "ocr": "Extract invoice fields from a PDF or image as JSON.",
     "gstin": "Validate GSTINs.",
+    "indexer": "Mirror a deployment's events into the database and follow the chain.",
 }
 
 

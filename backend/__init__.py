@@ -1,0 +1,1 @@
+"""Hundi backend: the indexer (chain -> database) and, later, the marketplace API. Imports `hundi`, never `oracle`."""

@@ -1,0 +1,1 @@
+"""The backend database: SQLModel models, engines and sessions, Alembic migrations."""

@@ -1,0 +1,293 @@
+"""Indexer benchmark: backfill throughput into Postgres beside a naive indexer measured in the same run, and head
+lag while following. The SERVICES.md goal: at least 5,000 events/s and at least 10x the naive loop.
+
+Run it from anywhere; `make bench` runs every tests/bench/bench_*.py this way:
+
+    python tests/bench/bench_indexer.py [--events 50000] [--database-url postgresql://...]
+
+It starts its own anvil, deploys the system with `hundi deploy`'s deployer, and emits the events quickly (KYC
+updates and invoice mints sent in JSON-RPC batches, 200 transactions a block). Then, each into a fresh Postgres
+schema (dropped afterwards):
+
+- **ours**: `Indexer.run(once=True)` with the default settings: adaptive eth_getLogs ranges, one transaction
+  per batch holding the raw events, the projections, the cursor and the block hashes.
+- **naive**: what a first indexer looks like: one eth_getLogs per block through web3.py, decoded with web3's
+  event objects, one ORM insert and commit per event, raw events only (no projections, so it does less work).
+  It runs over the first `--naive-events` events (default 5,000) and its rate is extrapolated: its cost per
+  event is flat, so the rate over a prefix is its rate over the whole.
+- **follow**: a follower polling every 0.25 s while blocks of 100 events arrive every 0.2 s for 10 s; the lag
+  is head minus indexed block, sampled every 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+GOAL_RATE, GOAL_RATIO = 5000.0, 10.0
+log = logging.getLogger("bench_indexer")
+
+
+class Schema:
+    """A fresh Postgres schema, and a URL whose connections use it; dropped on exit."""
+
+    def __init__(self, base_url: str) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        from backend.settings import normalize_database_url
+
+        self.name = f"bench_{uuid.uuid4().hex[:10]}"
+        self._admin = create_engine(normalize_database_url(base_url))
+        self._text = text
+        with self._admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        url = make_url(normalize_database_url(base_url)).update_query_dict({"options": f"-csearch_path={self.name}"})
+        self.url = url.render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        with self._admin.begin() as connection:
+            connection.execute(self._text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self._admin.dispose()
+
+
+def backfill_ours(deployment: Any, node: Any, url: str) -> tuple[int, float, Any]:
+    from backend.db.session import make_engine, migrate
+    from backend.indexer.rpc import ChainReader, JsonRpc
+    from backend.indexer.sync import Indexer
+    from backend.settings import IndexerSettings
+
+    migrate(url)
+    engine = make_engine(url)
+    settings = IndexerSettings(database_url=url, rpc_url=node.url, indexer_progress_interval=2.0)
+    with JsonRpc(node.url) as rpc:
+        indexer = Indexer(deployment, engine, ChainReader(rpc), settings)
+        started = time.perf_counter()
+        stats = indexer.run(once=True)
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return stats.events, elapsed, stats
+
+
+def backfill_naive(deployment: Any, node: Any, url: str, limit: int) -> tuple[int, float]:
+    """One get_logs per block, web3 decoding, one ORM insert + commit per event, until `limit` events."""
+    from sqlmodel import Session
+
+    from backend.db.models import ChainDeployment, ChainEvent
+    from backend.db.session import make_engine, migrate
+    from backend.indexer.decode import INDEXED_CONTRACTS
+
+    migrate(url)
+    engine = make_engine(url)
+    w3 = node.w3
+    contracts = {deployment.address(n): (n, deployment.contract(w3, n)) for n in INDEXED_CONTRACTS}
+    events = {}
+    for address, (name, contract) in contracts.items():
+        for item in contract.abi:
+            if item["type"] == "event":
+                event = contract.events[item["name"]]()
+                events[(address, bytes.fromhex(event.topic.removeprefix("0x")))] = (name, event)
+    with Session(engine) as session:
+        row = ChainDeployment(
+            chain_id=deployment.chainId,
+            name="naive",
+            invoice_token=deployment.address("InvoiceToken").lower(),
+            deployed_at=deployment.deployedAt,
+            anchor_hash="",
+        )
+        session.add(row)
+        session.commit()
+        deployment_id = row.id
+    done, block, head = 0, deployment.deployedAt, node.head
+    started = time.perf_counter()
+    with Session(engine) as session:
+        while done < limit and block <= head:
+            for entry in w3.eth.get_logs({"fromBlock": block, "toBlock": block, "address": list(contracts)}):
+                name, event = events[(entry["address"], bytes(entry["topics"][0]))]
+                decoded = event.process_log(entry)
+                args = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in decoded["args"].items()}
+                session.add(
+                    ChainEvent(
+                        chain_id=deployment.chainId,
+                        tx_hash=decoded["transactionHash"].hex(),
+                        log_index=decoded["logIndex"],
+                        deployment_id=deployment_id,
+                        block_number=decoded["blockNumber"],
+                        block_hash=decoded["blockHash"].hex(),
+                        block_timestamp=0,
+                        tx_index=decoded["transactionIndex"],
+                        address=entry["address"].lower(),
+                        contract=name,
+                        event=decoded["event"],
+                        args={k: (str(v) if isinstance(v, list | tuple) else v) for k, v in args.items()},
+                    )
+                )
+                session.commit()
+                done += 1
+            block += 1
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return done, elapsed
+
+
+def follow_lag(deployment: Any, node: Any, url: str, seconds: float = 10.0) -> tuple[list[int], int, int, float]:
+    """Head lag (blocks) sampled every 50 ms while a follower keeps up with a block of 100 events every 0.2 s
+    (or as fast as anvil takes them). Returns the samples, events and blocks produced, and the seconds taken."""
+    from backend.db.session import make_engine, migrate
+    from backend.indexer.rpc import ChainReader, JsonRpc
+    from backend.indexer.sync import Indexer
+    from backend.settings import IndexerSettings
+    from tests.backend.localchain import flood
+
+    migrate(url)
+    engine = make_engine(url)
+    settings = IndexerSettings(database_url=url, rpc_url=node.url, indexer_poll_interval=0.25)
+    samples: list[int] = []
+    produced = 0
+    with JsonRpc(node.url) as rpc:
+        indexer = Indexer(deployment, engine, ChainReader(rpc), settings)
+        indexer.run(once=True)  # caught up first: this measures following, not backfill
+        follower = threading.Thread(target=indexer.run, daemon=True)
+        follower.start()
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                samples.append(node.head - indexer.cursor().block)
+                stop.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        first_block = node.head
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            tick = time.monotonic()
+            produced += flood(node, deployment, 100, per_block=100)
+            time.sleep(max(0.0, 0.2 - (time.monotonic() - tick)))
+        took = time.monotonic() - started
+        blocks = node.head - first_block
+        deadline = time.monotonic() + 30
+        while indexer.cursor().block < node.head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        sampler.join()
+        indexer.stop()
+        follower.join(timeout=30)
+    engine.dispose()
+    return samples, produced, blocks, took
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure indexer backfill throughput and head lag on anvil.")
+    parser.add_argument("--events", type=int, default=50_000, help="events to emit and backfill (default 50,000)")
+    parser.add_argument("--naive-events", type=int, default=5_000, help="events the naive loop indexes")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("HUNDI_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="Postgres to benchmark against (a schema of its own is created and dropped)",
+    )
+    parser.add_argument("--no-follow", action="store_true", help="skip the head-lag measurement")
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    backend_log = logging.getLogger("backend")  # the indexer's progress lines
+    backend_log.addHandler(handler)
+    backend_log.setLevel(logging.INFO)
+    backend_log.propagate = False
+
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    from tests.backend.localchain import Anvil, Driver, deploy, flood
+
+    schemas: list[Schema] = []
+    try:
+        with Anvil("--gas-limit", "100000000") as node:
+            deployment = deploy(node, ROOT / "var" / "bench" / "deployment.json", name="bench")
+            Driver(node, deployment).onboard()
+            started = time.perf_counter()
+            emitted = flood(node, deployment, args.events, per_block=200, mints=True)
+            generation = time.perf_counter() - started
+            blocks = node.head - deployment.deployedAt + 1
+            log.info("emitted %d events in %d blocks in %.1f s (anvil, %s)", emitted, blocks, generation, node.url)
+
+            schemas.append(Schema(args.database_url))
+            ours, ours_time, stats = backfill_ours(deployment, node, schemas[-1].url)
+            schemas.append(Schema(args.database_url))
+            naive, naive_time = backfill_naive(deployment, node, schemas[-1].url, args.naive_events)
+            lag: list[int] = []
+            produced = blocks_made = 0
+            took = 0.0
+            if not args.no_follow:
+                schemas.append(Schema(args.database_url))
+                lag, produced, blocks_made, took = follow_lag(deployment, node, schemas[-1].url)
+    finally:
+        for schema in schemas:
+            schema.drop()
+
+    ours_rate, naive_rate = ours / ours_time, naive / naive_time
+    ratio = ours_rate / naive_rate
+    rows = [
+        ("indexer", "events", "seconds", "events/s", "vs naive"),
+        (
+            "ours (batched, adaptive ranges, projections)",
+            f"{ours:,}",
+            f"{ours_time:.2f}",
+            f"{ours_rate:,.0f}",
+            f"{ratio:.1f}x",
+        ),
+        (
+            "naive (get_logs per block, insert+commit per event)",
+            f"{naive:,}",
+            f"{naive_time:.2f}",
+            f"{naive_rate:,.0f}",
+            "1.0x",
+        ),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    log.info("")
+    log.info("backfill into Postgres: %d batches (one transaction each), %d blocks", stats.batches, stats.blocks)
+    for i, row in enumerate(rows):
+        log.info(
+            " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True)))
+        )
+        if i == 0:
+            log.info("-+-".join("-" * w for w in widths))
+    log.info("")
+    log.info("naive: measured over its first %d events and extrapolated (its cost per event is flat)", naive)
+    if lag:
+        log.info(
+            "follow: %d events in %d blocks over %.1f s (%.1f blocks/s), poll 0.25 s: head lag p50 %d, p95 %d, "
+            "max %d blocks",
+            produced,
+            blocks_made,
+            took,
+            blocks_made / took,
+            statistics.median(lag),
+            sorted(lag)[int(0.95 * (len(lag) - 1))],
+            max(lag),
+        )
+    met = ours_rate >= GOAL_RATE and ratio >= GOAL_RATIO
+    log.info(
+        "goal (>= %s events/s and >= %.0fx naive): %s",
+        f"{GOAL_RATE:,.0f}",
+        GOAL_RATIO,
+        "met" if met else "NOT met",
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
