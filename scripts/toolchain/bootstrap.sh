@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything Hundi needs to build and test, from the project's own lock files:
-#   1. Debian packages for OCR (tesseract-ocr, tesseract-ocr-eng, poppler-utils), when running as root;
+#   1. Debian packages for OCR (tesseract-ocr, tesseract-ocr-eng, poppler-utils; fonts-dejavu-core for the OCR test fixtures), when running as root;
 #   2. the Python venv in .venv, synced to requirements.lock (hash-checked) with uv, plus hundi in editable mode;
 #   3. node_modules from package-lock.json (solc, anvil, forge, cast, OpenZeppelin);
 #   4. the native-style solc-v<version> executable that ape-solidity looks up in ${SOLCX_BINARY_PATH:-~/.solcx}.
@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 UV_DEFAULT_VERSION="0.13.8"
-APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng poppler-utils)
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core)
 VENV="$ROOT/.venv"
 SOLCX_DIR="${SOLCX_BINARY_PATH:-$HOME/.solcx}"
 
