@@ -146,6 +146,7 @@ def _label_text(text: str) -> str:
     """Lower-case text with OCR slips in label words undone ("lnvoice", "1nvoice", "N0." ...)."""
     t = text.lower()
     t = re.sub(r"(?<![a-z0-9])[l1|]nv", "inv", t)
+    t = re.sub(r"(?<![a-z0-9])[tj!]nvoice", "invoice", t)
     t = re.sub(r"(?<![a-z0-9])[l1|]rn\b", "irn", t)
     return t
 
@@ -478,7 +479,7 @@ def _gstins(doc: _Doc) -> list[_GstinHit]:
             # Specks stuck to a word come out as quotes, dots or dashes, at its ends or inside it; a closing
             # bracket at the end is how OCR renders a final J.
             tokens = [
-                (m.start(), re.sub(r"[)\]]$", "J", re.sub(r"[\"'`.,_~*^]", "", m.group(0)).strip("-")))
+                (m.start(), re.sub(r"[)\]}]$", "J", re.sub(r"[\"'`.,_~*^]", "", m.group(0)).strip("-")))
                 for m in re.finditer(r"\S+", text)
             ]
             tokens = [(start, token) for start, token in tokens if token]
@@ -732,9 +733,10 @@ def _amount_fields(doc: _Doc) -> tuple[Candidate[Decimal] | None, Candidate[Deci
             f"taxable value {t_best.value} + tax {x_best.value} != total {g_best.value}; check the amounts"
         )
         if in_words is not None and g_best.value == in_words:
-            # Figures and words agree on the total: the part that disagrees is the misread one. Which one is
-            # the weaker read is all that is known, so the derived value keeps a modest confidence.
-            weaker = t_best if t_best.conf <= x_best.conf else x_best
+            # Figures and words agree on the total: the part that disagrees is the misread one; take the one
+            # with the weaker label (a column header beats nothing), then the weaker read. Only that much is
+            # known, so the derived value keeps a modest confidence.
+            weaker = min((t_best, x_best), key=lambda c: (c.rank, c.conf))
             other = x_best if weaker is t_best else t_best
             if g_best.value >= other.value:
                 derived = g_best.value - other.value

@@ -35,6 +35,7 @@ _TO_DIGIT = str.maketrans(
         "z": "2",
         "S": "5",
         "s": "5",
+        "§": "5",
         "B": "8",
         "G": "6",
         "b": "6",
@@ -88,6 +89,9 @@ def parse_amount(text: str, repair: bool = True) -> Amount | None:
     and only when ``repair`` is set (OCR text; a text layer says what it says).
     """
     raw = _CURRENCY_PREFIX.sub("", text.strip()).strip().strip("()[]").rstrip(".,:;-/ ").lstrip(":;-/ ")
+    if repair:
+        # A rupee sign OCR'd as '%' or '=' stuck to the figures; a comma read as ';'.
+        raw = raw.lstrip("%=").replace(";", ",")
     # Dust doubles separators ("1,81,.711.50"); an apostrophe is a comma's ghost.
     raw = re.sub(r"([,.])[,.]+", r"\1", raw.replace(" ", "").replace("'", ","))
     if not raw or not re.search(r"\d", raw):
@@ -117,7 +121,7 @@ def find_amounts(text: str, repair: bool = True) -> list[Amount]:
     # OCR puts stray spaces next to separators inside an amount: "2,296,612. 30", "2,411, 442.92".
     text = re.sub(r"(?<=\d[.,])\s(?=\d)|(?<=\d)\s(?=[.,]\d)", "", text)
     for token in text.split():
-        token = token.strip("()[]:;|")
+        token = token.strip("()[]:|")
         if not token or token.endswith("%") or "/" in token or re.search(r"\d-\d", token):
             continue
         amount = parse_amount(token, repair)
