@@ -624,10 +624,10 @@ def _consistent(
     return best[1:] if best is not None else None
 
 
-def _reread_amount(doc: _Doc, amount: Candidate[Decimal]) -> list[Candidate[Decimal]]:
-    """Second reads of an amount, Tesseract restricted to digits and separators."""
+def _reread_amount(doc: _Doc, amount: Candidate[Decimal]) -> Iterator[Candidate[Decimal]]:
+    """Second reads of an amount, Tesseract restricted to digits and separators (lazily, one per variant)."""
     if doc.reread is None or amount.cell is None:
-        return []
+        return
     words = _value_words(amount.cell, amount.snippet or str(amount.value))
     box = (
         min(w.left for w in words),
@@ -635,20 +635,16 @@ def _reread_amount(doc: _Doc, amount: Candidate[Decimal]) -> list[Candidate[Deci
         max(w.right for w in words),
         max(w.bottom for w in words),
     )
-    out = []
     for text, conf in doc.reread(doc.lines[amount.line].page, box, "0123456789,."):
         found = find_amounts(text)
         if found and found[-1].value != amount.value:
-            out.append(
-                Candidate(
-                    found[-1].value,
-                    min(amount.conf, max(conf, 0.5)),
-                    f"{amount.source} (read again: {text})",
-                    amount.rank - 0.5,
-                    amount.line,
-                )
+            yield Candidate(
+                found[-1].value,
+                min(amount.conf, max(conf, 0.5)),
+                f"{amount.source} (read again: {text})",
+                amount.rank - 0.5,
+                amount.line,
             )
-    return out
 
 
 def _amount_fields(doc: _Doc) -> tuple[Candidate[Decimal] | None, Candidate[Decimal] | None, Candidate[Decimal] | None]:
@@ -694,16 +690,20 @@ def _amount_fields(doc: _Doc) -> tuple[Candidate[Decimal] | None, Candidate[Deci
     tax = tax_candidates()
     best = _consistent(taxable, tax, total)
     if best is None and doc.reread is not None:
-        # Nothing adds up: read the leading candidates again (digits only) and look once more.
-        for group in (taxable, direct_tax, *components.values()):
-            lead = _best(group)
-            if lead is not None:
-                group.extend(_reread_amount(doc, lead))
-        lead_total = _best([c for c in total if c not in words])
-        if lead_total is not None:
-            total.extend(_reread_amount(doc, lead_total))
-        tax = tax_candidates()
-        best = _consistent(taxable, tax, total)
+        # Nothing adds up: read the leading candidates again (digits only), the least confident first, and
+        # stop as soon as the amounts add up (each second read is a Tesseract run).
+        groups = [g for g in (taxable, direct_tax, *components.values()) if g]
+        numeric_total = [c for c in total if c not in words]
+        leads = [(_best(g), g) for g in groups] + ([(_best(numeric_total), total)] if numeric_total else [])
+        for lead, group in sorted(((c, g) for c, g in leads if c is not None), key=lambda cg: cg[0].conf):
+            for second in _reread_amount(doc, lead):
+                group.append(second)
+                tax = tax_candidates()
+                best = _consistent(taxable, tax, total)
+                if best is not None:
+                    break
+            if best is not None:
+                break
     if best is not None:
         t, x, g = best
         for c in (t, x, g):
@@ -1029,13 +1029,17 @@ def _check_irn(
         return None
     fy = financial_year_of(issue.value)
 
+    reads_cache: list[list[str]] = []
+
     def candidates() -> Iterator[str]:
         # A text layer is exact: only OCR reads get near matches, number variants and second reads.
         yield number.value
         if not doc.ocr:
             return
         seen = {number.value}
-        reads = rereads or _number_rereads(doc, number)
+        if not reads_cache:
+            reads_cache.append(rereads or _number_rereads(doc, number))
+        reads = reads_cache[0]
         for base in [number.value, *reads]:
             for variant in itertools.islice(_number_variants(base), 400):
                 if variant not in seen:

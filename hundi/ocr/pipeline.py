@@ -27,8 +27,9 @@ class _PageRereader:
 
     Variants, cheapest first: the cleaned binary region, the grayscale region (Tesseract's own
     binarisation sometimes keeps a stroke that ours dropped), the grayscale region enlarged 1.5x, and the
-    binary region with strokes thickened (thin fonts such as Courier lose pixels in binarisation). The caller
-    stops at the first reading that validates.
+    binary region with strokes thickened (thin fonts such as Courier lose pixels in binarisation). Each is a
+    Tesseract run of its own (stacking them into one image read worse), made only when the caller asks for
+    the next reading, so callers stop as soon as a reading validates.
     """
 
     def __init__(self, pages: dict[int, Preprocessed], timeout: float) -> None:
@@ -41,8 +42,8 @@ class _PageRereader:
             return
         left, top, right, bottom = (int(v) for v in box)
         height = max(bottom - top, 1)
-        # Tight sideways (the white border added below is the margin): a wider crop catches the edge of
-        # the neighbouring word, typically the label's colon, which comes back as a stray 'I'.
+        # Tight sideways (the border added below is the margin): a wider crop catches the edge of the
+        # neighbouring word, typically the label's colon, which comes back as a stray 'I'.
         pad_y, pad_x = int(0.4 * height), max(2, int(0.08 * height))
         region = (slice(max(0, top - pad_y), bottom + pad_y), slice(max(0, left - pad_x), right + pad_x))
         binary, gray = prepared.image[region], prepared.gray[region]
