@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything Hundi needs to build and test, from the project's own lock files:
-#   1. Debian packages for OCR (tesseract-ocr, tesseract-ocr-eng, poppler-utils; fonts-dejavu-core for the OCR test fixtures), when running as root;
+#   1. Debian packages for OCR (tesseract-ocr, tesseract-ocr-eng, poppler-utils; fonts-dejavu-core for the OCR test fixtures)
+#      and for the browser tests (chromium), when running as root;
 #   2. the Python venv in .venv, synced to requirements.lock (hash-checked) with uv, plus hundi in editable mode;
 #   3. node_modules from package-lock.json (solc, anvil, forge, cast, OpenZeppelin);
 #   4. the native-style solc-v<version> executable that ape-solidity looks up in ${SOLCX_BINARY_PATH:-~/.solcx}.
@@ -20,7 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 UV_DEFAULT_VERSION="0.13.8"
-APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core)
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core chromium)
 VENV="$ROOT/.venv"
 SOLCX_DIR="${SOLCX_BINARY_PATH:-$HOME/.solcx}"
 
@@ -71,7 +72,7 @@ elif [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt_install "${missing[@]}"
     log "system packages installed"
 else
-    # Not fatal: only the OCR code needs them. The tests that need Tesseract say so.
+    # Not fatal: only the OCR code and the browser tests need them. The tests that need them say so.
     log "missing system packages: ${missing[*]} (not root, so not installing them)"
     log "  install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
 fi
