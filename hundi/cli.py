@@ -15,6 +15,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "ocr": ("hundi.ocr.cli", "ocr"),
     "gstin": ("hundi.gst.cli", "gstin"),
     "indexer": ("backend.indexer.cli", "indexer"),
+    "api": ("backend.api.cli", "api"),
+    "oracle": ("oracle.cli", "oracle"),
+    "bank-sim": ("oracle.bank.sim", "bank_sim"),
+    "dev": ("hundi.devstack.cli", "dev"),
 }
 
 _HELP: dict[str, str] = {
@@ -24,6 +28,10 @@ _HELP: dict[str, str] = {
     "ocr": "Extract invoice fields from a PDF or image as JSON.",
     "gstin": "Validate GSTINs.",
     "indexer": "Mirror a deployment's events into the database and follow the chain.",
+    "api": "Serve the marketplace HTTP API (and the built dApp) with uvicorn.",
+    "oracle": "Run an oracle node: verify invoices, relay bank repayments, keep defaults and payouts.",
+    "bank-sim": "Send correctly signed bank webhooks to a local oracle (demos and tests).",
+    "dev": "Start the whole local stack: anvil, deployment, demo data, oracle, indexer, API and dApp.",
 }
 
 
