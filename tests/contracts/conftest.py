@@ -30,6 +30,31 @@ SIGNER_INDEXES = (7, 8, 9)
 
 # The status machine's numbering (IInvoiceToken.Status).
 NONE, MINTED, VERIFIED, REJECTED, LISTED, FUNDED, REPAID, DEFAULTED, CANCELLED = range(9)
+BPS = 10_000
+
+# The status machine of ARCHITECTURE.md: the seven transitions (Minted -> Verified/Rejected through
+# recordVerification, the rest through transition)...
+TRANSITIONS = frozenset(
+    {
+        (MINTED, VERIFIED),
+        (MINTED, REJECTED),
+        (VERIFIED, LISTED),
+        (LISTED, FUNDED),
+        (LISTED, CANCELLED),
+        (FUNDED, REPAID),
+        (FUNDED, DEFAULTED),
+    }
+)
+# ...and burn, allowed from these (Cancelled too, so an unfilled invoice can be financed again; its refunds stay in
+# the escrow).
+BURNABLE = (MINTED, VERIFIED, REJECTED, CANCELLED)
+# Every status change an invoice can show, mint (None -> Minted) and burn (-> None) included.
+ALLOWED_EDGES = TRANSITIONS | {(NONE, MINTED)} | {(status, NONE) for status in BURNABLE}
+
+
+def ceil_div(a: int, b: int) -> int:
+    """Integer division rounding up, as the contracts round fees."""
+    return -(-a // b)
 
 
 @dataclass

@@ -14,13 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.contracts.conftest import FEE_BPS, YIELD_FEE_BPS
-
-BPS = 10_000
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
+from tests.contracts.conftest import BPS, FEE_BPS, YIELD_FEE_BPS, ceil_div
 
 
 def listing_fee(price: int, fee_bps: int = FEE_BPS) -> int:

@@ -49,6 +49,9 @@ from hypothesis.stateful import (
 from hundi.chain.reports import Repayment, Verification, report_digest, sign_all
 from tests.contracts.conftest import (
     ALL_CHECKS,
+    ALLOWED_EDGES,
+    BPS,
+    BURNABLE,
     CANCELLED,
     DAY,
     DEFAULTED,
@@ -59,6 +62,7 @@ from tests.contracts.conftest import (
     REJECTED,
     REPAID,
     VERIFIED,
+    ceil_div,
 )
 from tests.contracts.properties.conftest import profile_timeout
 
@@ -67,7 +71,6 @@ log = logging.getLogger(__name__)
 # FundingEscrow.ListingState and RepaymentDistributor.BookState.
 L_NONE, L_OPEN, L_FUNDED, L_CANCELLED = range(4)
 B_NONE, B_FUNDED, B_REPAID, B_DEFAULTED = range(4)
-BPS = 10_000
 MAX_FEE_BPS, MAX_YIELD_FEE_BPS, MAX_GRACE = 500, 2000, 365 * DAY
 SME_ROLE, INVESTOR_ROLE = 1, 2  # KycRegistry role bits
 GAS = 3_000_000
@@ -76,25 +79,6 @@ BUYER_ID = keccak(text="27AAPFU0939F1ZV")
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
-# The status machine of ARCHITECTURE.md, plus mint (None -> Minted) and burn (-> None from the BURNABLE statuses).
-ALLOWED_EDGES = frozenset(
-    {
-        (NONE, MINTED),
-        (MINTED, VERIFIED),
-        (MINTED, REJECTED),
-        (VERIFIED, LISTED),
-        (LISTED, FUNDED),
-        (LISTED, CANCELLED),
-        (FUNDED, REPAID),
-        (FUNDED, DEFAULTED),
-        (MINTED, NONE),
-        (VERIFIED, NONE),
-        (REJECTED, NONE),
-        (CANCELLED, NONE),
-    }
-)
-# IInvoiceToken.burn: Cancelled too, so an unfilled invoice can be financed again (its refunds stay in the escrow).
-BURNABLE = (MINTED, VERIFIED, REJECTED, CANCELLED)
 PAUSABLE = ("token", "hub", "escrow", "shares", "dist")
 
 
@@ -350,10 +334,6 @@ class View:
     report_used: dict[bytes, bool]
     bank_ref_used: dict[bytes, bool]
     net_distributed: dict[int, int]
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
 
 
 # ----------------------------------------------------------------------------------------------------------- world

@@ -21,6 +21,7 @@ from tests.contracts.conftest import (
     UNIT,
     VERIFIED,
     YIELD_FEE_BPS,
+    ceil_div,
     mint_verified,
     sign_permit,
 )
@@ -36,10 +37,6 @@ B_FUNDED = 1
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
 
 
 POOL_SIZE = 4
