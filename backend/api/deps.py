@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session, select
@@ -28,6 +28,8 @@ class ApiContext:
     engine: object  # sqlalchemy Engine (kept loose so tests can pass any engine)
     deployment: Deployment
     w3: Web3
+    #: Per-app memo of values that never change for a given key (block timestamps, token metadata).
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _deployment_id: int | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

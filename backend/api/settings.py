@@ -34,8 +34,13 @@ class ApiSettings(IndexerSettings):
     siwe_nonce_ttl: int = Field(default=300, gt=0, le=300, description="seconds a sign-in nonce stays valid (<= 5 min)")
     max_upload_bytes: int = Field(default=MAX_UPLOAD_BYTES, gt=0)
     frontend_dist: Path = Field(default_factory=default_frontend_dist, description="built dApp served at /")
+    dapp_rpc_url: str | None = Field(
+        default=None, description="JSON-RPC URL GET /api/v1/config gives the dApp; default: rpc_url"
+    )
     oracle_url: str = Field(default="http://127.0.0.1:8100", description="oracle node whose status /operator shows")
     page_limit_max: int = Field(default=100, ge=1)
+    sse_poll_interval: float = Field(default=0.5, gt=0, description="seconds between polls of new chain events")
+    sse_heartbeat: float = Field(default=15.0, gt=0, description="seconds of silence before an SSE heartbeat")
 
     @model_validator(mode="after")
     def _no_placeholder_secret_remote(self) -> ApiSettings:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.db.types import JsonDocument, Uint256
+from backend.db.types import Int256, JsonDocument, Uint256
 
 
 class InvoiceStatus(IntEnum):
@@ -172,6 +172,8 @@ class InvoiceBase(SQLModel):
     report_id: str | None = Field(default=None, description="the oracle report that verified or rejected it")
     total_repaid: int = Field(default=0, sa_type=Uint256)
     outstanding_at_default: int | None = Field(default=None, sa_type=Uint256)
+    yield_fee: int = Field(default=0, sa_type=Uint256, description="sum of YieldFeeCharged: the treasury's cut")
+    surplus_paid: int = Field(default=0, sa_type=Uint256, description="sum of SurplusPaid: repaid above face")
     minted_block: int = Field(sa_type=BigInteger)
     minted_tx: str
     updated_block: int = Field(sa_type=BigInteger)
@@ -219,6 +221,8 @@ class ListingBase(SQLModel):
     fee: int | None = Field(default=None, sa_type=Uint256, description="platform fee taken when fully funded")
     state: int = Field(default=ListingState.OPEN, description="IFundingEscrow.ListingState number")
     state_name: str = Field(default=ListingState.OPEN.label)
+    risk_score: int = Field(default=0, description="the invoice's risk score when listed (fixed once verified)")
+    checks: int = Field(default=0, description="the invoice's verification checks bitmask when listed")
     listed_block: int = Field(sa_type=BigInteger)
     updated_block: int = Field(sa_type=BigInteger)
 
@@ -240,6 +244,12 @@ class Listing(ListingBase, table=True):
     __table_args__ = (
         PrimaryKeyConstraint("deployment_id", "invoice_id"),
         Index("ix_listing_deployment_state", "deployment_id", "state"),
+        # The marketplace's keyset pages: open listings in the order of each sort key, the invoice id breaking ties.
+        Index("ix_listing_market_deadline", "deployment_id", "state", "funding_deadline", "invoice_id"),
+        Index("ix_listing_market_amount", "deployment_id", "state", "face_value", "invoice_id"),
+        Index("ix_listing_market_due", "deployment_id", "state", "due_date", "invoice_id"),
+        Index("ix_listing_market_risk", "deployment_id", "state", "risk_score", "invoice_id"),
+        Index("ix_listing_market_newest", "deployment_id", "state", "listed_block", "invoice_id"),
     )
 
     deployment_id: int = Field(foreign_key="deployment.id", ondelete="CASCADE")
@@ -256,6 +266,12 @@ class PositionBase(SQLModel):
     invested: int = Field(default=0, sa_type=Uint256, description="sum of the holder's Invested amounts")
     refunded: int = Field(default=0, sa_type=Uint256)
     claimed: int = Field(default=0, sa_type=Uint256)
+    correction: int = Field(
+        default=0,
+        sa_type=Int256,
+        description="RepaymentDistributor's per-holder correction: net distributed x shares received or sent "
+        "while repayments had been distributed (negative when received); makes claimable exact",
+    )
     updated_block: int = Field(sa_type=BigInteger)
 
 
@@ -400,7 +416,36 @@ class KycPublic(KycBase):
     pass
 
 
+class AutoPayoutBase(SQLModel):
+    account: str
+    enabled: bool = Field(description="the holder opted in to keeper payouts (RepaymentDistributor.claimFor)")
+    updated_block: int = Field(sa_type=BigInteger)
+
+
+class AutoPayout(AutoPayoutBase, table=True):
+    """The latest AutoPayoutSet of each account."""
+
+    __tablename__ = "auto_payout"
+    __table_args__ = (PrimaryKeyConstraint("deployment_id", "account"),)
+
+    deployment_id: int = Field(foreign_key="deployment.id", ondelete="CASCADE")
+
+
+class AutoPayoutPublic(AutoPayoutBase):
+    pass
+
+
 #: The projection tables, in the order a rebuild deletes and rewrites them.
-PROJECTIONS: tuple[type[SQLModel], ...] = (Invoice, Listing, Position, Investment, Repayment, Claim, OracleReport, Kyc)
+PROJECTIONS: tuple[type[SQLModel], ...] = (
+    Invoice,
+    Listing,
+    Position,
+    Investment,
+    Repayment,
+    Claim,
+    OracleReport,
+    Kyc,
+    AutoPayout,
+)
 #: Every table of the indexer, parents first.
 TABLES: tuple[type[SQLModel], ...] = (ChainDeployment, IndexerCursor, BlockHash, ChainEvent, *PROJECTIONS)

@@ -58,3 +58,30 @@ class Uint256(TypeDecorator[int]):
 
 #: Decoded event arguments: JSONB on Postgres (indexable), JSON text on SQLite.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Int256(TypeDecorator[int]):
+    """A signed EVM integer (int256) as a Python int, exact on both backends; never compared or summed in SQL.
+
+    Postgres: NUMERIC(78, 0). SQLite: an INTEGER while the value fits in 64 bits, else its decimal string (SQLite
+    would turn a larger integer into a lossy REAL).
+    """
+
+    impl = Numeric(UINT256_DIGITS, 0)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SqliteNone())
+        return dialect.type_descriptor(Numeric(UINT256_DIGITS, 0))
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = int(value)
+        if dialect.name == "sqlite" and not -INT64_MAX - 1 <= value <= INT64_MAX:
+            return str(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)

@@ -10,7 +10,8 @@ each, inside the batch's transaction. Because projections are a function of the 
 also delete and rebuild any part of them from ``chain_event`` (after a reorg), through :func:`rebuild`.
 
 Invariant that makes partial rebuilds correct: an event only writes rows of the invoices it names
-(:func:`touches`, ``invoice_id``/``ids``) or, for KycUpdated, the account it names.
+(:func:`touches`, ``invoice_id``/``ids``) or, for the account-keyed events (KycUpdated, AutoPayoutSet), the
+account it names.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import delete, or_, select
 from sqlmodel import Session, SQLModel
 
 from backend.db.models import (
+    AutoPayoutBase,
     ChainEvent,
     ClaimBase,
     InvestmentBase,
@@ -52,6 +54,12 @@ _ZERO_WORD = "0x" + "00" * 32
 _SHARE_MOVES = {("InvoiceShares", "TransferSingle"), ("InvoiceShares", "TransferBatch")}
 # Events that change the position of the account they name (decode.py: the investor).
 _POSITION_EVENTS = {("FundingEscrow", "Invested"), ("FundingEscrow", "Refunded"), ("RepaymentDistributor", "Claimed")}
+#: Projections keyed by an account rather than an invoice, with the one event that writes each.
+ACCOUNT_ENTITIES: dict[type[SQLModel], tuple[str, str]] = {
+    KycBase: ("KycRegistry", "KycUpdated"),
+    AutoPayoutBase: ("RepaymentDistributor", "AutoPayoutSet"),
+}
+_ACCOUNT_EVENTS = {name: model for model, name in ACCOUNT_ENTITIES.items()}
 
 
 def handles(contract: str, event: str) -> Callable[[Handler], Handler]:
@@ -89,8 +97,8 @@ def _ids(ev: DecodedEvent) -> list[int]:
 def touches(ev: DecodedEvent) -> Iterator[tuple[type[SQLModel], tuple[Any, ...]]]:
     """The entity rows (model, key) that `ev`'s handlers may read or write."""
     name = (ev.contract, ev.event)
-    if name == ("KycRegistry", "KycUpdated"):
-        yield KycBase, (ev.args["account"],)
+    if name in _ACCOUNT_EVENTS:
+        yield _ACCOUNT_EVENTS[name], (ev.account,)
         return
     for invoice_id in _ids(ev):
         yield InvoiceBase, (invoice_id,)
@@ -124,7 +132,7 @@ class Scope:
 
     def add(self, ev: DecodedEvent) -> None:
         for model, key in touches(ev):
-            if model is KycBase:
+            if model in ACCOUNT_ENTITIES:
                 self.accounts.add(key[0])
             else:
                 self.invoices.add(key[0])
@@ -179,15 +187,17 @@ def rebuild(session: Session, deployment_id: int, chain_id: int, scope: Scope) -
                 grown = True
 
     invoice_ids, accounts = sorted(scope.invoices), sorted(scope.accounts)
-    for model in (*(m for m in ENTITIES if m is not KycBase), *RECORDS):
+    for model in (*(m for m in ENTITIES if m not in ACCOUNT_ENTITIES), *RECORDS):
         table = table_of(ENTITIES[model][0] if model in ENTITIES else RECORDS[model])
         for start in range(0, len(invoice_ids), 2000):
             chunk = invoice_ids[start : start + 2000]
             session.execute(delete(table).where(table.c.deployment_id == deployment_id, table.c.invoice_id.in_(chunk)))
-    kyc = table_of(ENTITIES[KycBase][0])
-    for start in range(0, len(accounts), 2000):
-        names = accounts[start : start + 2000]
-        session.execute(delete(kyc).where(kyc.c.deployment_id == deployment_id, kyc.c.account.in_(names)))
+    for model in ACCOUNT_ENTITIES:
+        table = table_of(ENTITIES[model][0])
+        for start in range(0, len(accounts), 2000):
+            names = accounts[start : start + 2000]
+            session.execute(delete(table).where(table.c.deployment_id == deployment_id, table.c.account.in_(names)))
+    account_events = or_(*(events.c.event == event for _contract, event in ACCOUNT_ENTITIES.values()))
 
     replay: dict[tuple[str, int], DecodedEvent] = {}
     for start in range(0, max(len(invoice_ids), len(accounts)), 2000):
@@ -198,7 +208,7 @@ def rebuild(session: Session, deployment_id: int, chain_id: int, scope: Scope) -
             deployment_id,
             or_(
                 events.c.invoice_id.in_(id_chunk),
-                (events.c.event == "KycUpdated") & events.c.account.in_(account_chunk),
+                account_events & events.c.account.in_(account_chunk),
             ),
         )
         for ev in found:
@@ -293,6 +303,7 @@ def invoice_rejected(ev: DecodedEvent, db: ProjectionStore) -> None:
 @handles("FundingEscrow", "InvoiceListed")
 def invoice_listed(ev: DecodedEvent, db: ProjectionStore) -> None:
     a = ev.args
+    invoice = db.get(InvoiceBase, a["invoiceId"])
     db.put(
         ListingBase(
             invoice_id=a["invoiceId"],
@@ -302,6 +313,9 @@ def invoice_listed(ev: DecodedEvent, db: ProjectionStore) -> None:
             due_date=a["dueDate"],
             funding_deadline=a["fundingDeadline"],
             min_ticket=a["minTicket"],
+            # Verified before it can be listed, and never re-verified: the score and checks are final here.
+            risk_score=(invoice.risk_score or 0) if invoice is not None else 0,
+            checks=(invoice.checks or 0) if invoice is not None else 0,
             listed_block=ev.block_number,
             updated_block=ev.block_number,
         )
@@ -349,12 +363,26 @@ def refunded(ev: DecodedEvent, db: ProjectionStore) -> None:
     _position(ev, db, ev.args["invoiceId"], ev.args["investor"]).refunded += ev.args["amount"]
 
 
+def _net_distributed(invoice: InvoiceBase | None) -> int:
+    """RepaymentDistributor's cumulative net for holders: repaid up to face, less the yield fee."""
+    if invoice is None:
+        return 0
+    return min(invoice.total_repaid, invoice.face_value) - invoice.yield_fee
+
+
 def _move_shares(ev: DecodedEvent, db: ProjectionStore, invoice_id: int, value: int) -> None:
     source, target = ev.args["from"], ev.args["to"]
+    # A holder-to-holder transfer checkpoints the distributor (onSharesTransferred): the sender keeps, and the
+    # receiver does not get, what the moved shares earned so far. Mints and burns do not call it.
+    net = _net_distributed(db.get(InvoiceBase, invoice_id)) if _ZERO_ADDRESS not in (source, target) else 0
     if source != _ZERO_ADDRESS:
-        _position(ev, db, invoice_id, source).shares -= value
+        sender = _position(ev, db, invoice_id, source)
+        sender.shares -= value
+        sender.correction += net * value
     if target != _ZERO_ADDRESS:
-        _position(ev, db, invoice_id, target).shares += value
+        receiver = _position(ev, db, invoice_id, target)
+        receiver.shares += value
+        receiver.correction -= net * value
 
 
 @handles("InvoiceShares", "TransferSingle")
@@ -394,6 +422,26 @@ def invoice_defaulted(ev: DecodedEvent, db: ProjectionStore) -> None:
     invoice = _invoice(ev, db)
     if invoice is not None:
         invoice.outstanding_at_default = ev.args["outstanding"]
+
+
+@handles("RepaymentDistributor", "YieldFeeCharged")
+def yield_fee_charged(ev: DecodedEvent, db: ProjectionStore) -> None:
+    invoice = _invoice(ev, db)
+    if invoice is not None:
+        invoice.yield_fee += ev.args["fee"]
+
+
+@handles("RepaymentDistributor", "SurplusPaid")
+def surplus_paid(ev: DecodedEvent, db: ProjectionStore) -> None:
+    invoice = _invoice(ev, db)
+    if invoice is not None:
+        invoice.surplus_paid += ev.args["amount"]
+
+
+@handles("RepaymentDistributor", "AutoPayoutSet")
+def auto_payout_set(ev: DecodedEvent, db: ProjectionStore) -> None:
+    a = ev.args
+    db.put(AutoPayoutBase(account=a["investor"], enabled=a["enabled"], updated_block=ev.block_number))
 
 
 @handles("RepaymentDistributor", "Claimed")

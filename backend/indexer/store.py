@@ -17,6 +17,8 @@ from sqlmodel import Session, SQLModel, select
 
 from backend.db.bulk import insert_rows
 from backend.db.models import (
+    AutoPayout,
+    AutoPayoutBase,
     Claim,
     ClaimBase,
     Investment,
@@ -44,6 +46,7 @@ ENTITIES: dict[type[SQLModel], tuple[type[SQLModel], tuple[str, ...]]] = {
     ListingBase: (Listing, ("invoice_id",)),
     PositionBase: (Position, ("invoice_id", "holder")),
     KycBase: (Kyc, ("account",)),
+    AutoPayoutBase: (AutoPayout, ("account",)),
 }
 #: Projections with one row per event, only ever inserted: model -> table.
 RECORDS: dict[type[SQLModel], type[SQLModel]] = {

@@ -192,6 +192,35 @@ def test_indexer_mirrors_the_full_lifecycle(
     )
     assert {r["kind_name"] for r in rows["oracle_report"]} == {"Verification", "Repayment"}
 
+    # --- fees, surplus and exact claimable amounts (the distributor's per-holder correction)
+    for invoice_id, row in invoices.items():
+        fees = [
+            e["args"]["fee"]
+            for e in reference
+            if e["event"] == "YieldFeeCharged" and e["args"]["invoiceId"] == invoice_id
+        ]
+        surplus = [
+            e["args"]["amount"]
+            for e in reference
+            if e["event"] == "SurplusPaid" and e["args"]["invoiceId"] == invoice_id
+        ]
+        assert (row["yield_fee"], row["surplus_paid"]) == (sum(fees), sum(surplus))
+    assert sum(r["yield_fee"] for r in invoices.values()) > 0
+    for invoice_id, row in listings.items():
+        assert (row["risk_score"], row["checks"]) == (
+            invoices[invoice_id]["risk_score"] or 0,
+            invoices[invoice_id]["checks"],
+        )
+    for (invoice_id, holder), row in positions.items():
+        invoice, listing = invoices[invoice_id], listings[invoice_id]
+        net = min(invoice["total_repaid"], invoice["face_value"]) - invoice["yield_fee"]
+        earned = (net * row["shares"] + row["correction"]) // listing["price"] if net > 0 else 0
+        chain = c.distributor.functions.claimable(invoice_id, Web3.to_checksum_address(holder)).call()
+        assert earned - row["claimed"] == chain, (invoice_id, holder)
+    assert any(r["correction"] != 0 for r in positions.values())  # the transfer after a distribution
+    toggles = [e["args"] for e in reference if e["event"] == "AutoPayoutSet"]
+    assert {r["account"]: r["enabled"] for r in rows["auto_payout"]} == {a["investor"]: a["enabled"] for a in toggles}
+
     # --- KYC: each account's entry as the registry reports it
     for row in rows["kyc"]:
         roles, valid_until = c.kyc.functions.kycOf(Web3.to_checksum_address(row["account"])).call()

@@ -12,12 +12,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
+from backend.api.models import API_TABLES
 from backend.db.models import TABLES
 from backend.db.session import VERSION_TABLE, alembic_config, make_engine, migrate
 from backend.indexer.store import table_of
 from tests.backend.conftest import Databases
 
-EXPECTED = {table_of(model).name for model in TABLES}
+EXPECTED = {table_of(model).name for model in (*TABLES, *API_TABLES)}
 
 
 def head_revision() -> str:

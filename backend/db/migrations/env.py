@@ -13,6 +13,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
+import backend.api.models  # registers the API's sign-in tables (api_*) on SQLModel.metadata
 import backend.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from backend.db.session import VERSION_TABLE, make_engine
 from backend.settings import IndexerSettings
