@@ -1,0 +1,128 @@
+"""Bank webhook -> RepaymentReceived on chain through the real oracle app (oracle/bank's router mounted in it), the
+auto-payout keeper paying only opted-in investors (after each repayment and on demand), and the default keeper
+marking an invoice Defaulted once dueDate + grace has passed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from eth_utils import keccak
+from fastapi.testclient import TestClient
+
+from hundi.chain.deployment import Deployment
+from hundi.chain.devkeys import dev_account
+from hundi.documents import DocumentVault
+from oracle.app import create_app
+from oracle.bank.signature import sign_header
+from oracle.settings import LOCAL_BANK_SECRET
+from tests.backend.localchain import BUYER, DAY, INVESTORS, SELLER, UNIT, Anvil, Driver
+from tests.oracle.support import ADMIN_TOKEN, COLLECTOR, GRACE, STATUS, events, mint_fixture, status_of, wait_for
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def webhook(client: TestClient, transaction_id: str, invoice_number: str, amount: str) -> Any:
+    body = json.dumps(
+        {
+            "transactionId": transaction_id,
+            "invoiceNumber": invoice_number,
+            "amount": amount,
+            "status": "success",
+            "paidAt": int(time.time()) - 60,
+        }
+    ).encode()
+    header = sign_header(LOCAL_BANK_SECRET.encode(), body, int(time.time()))
+    return client.post(
+        "/api/v1/webhooks/payment",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Bank-Signature": header},
+    )
+
+
+def funded_invoice(driver: Driver, vault: DocumentVault, seed: int) -> tuple[int, str, int]:
+    """A fixture invoice the oracle verified, then listed and fully funded by investors 2 and 3."""
+    minted = mint_fixture(driver, vault, seed=seed)
+    wait_for(lambda: status_of(driver, minted.invoice_id) == STATUS["Verified"], what="Verified")
+    price = minted.face_value * 9 // 10
+    driver.list(minted.invoice_id, price=price)
+    driver.fund(minted.invoice_id, INVESTORS[0], price // 2)
+    driver.fund(minted.invoice_id, INVESTORS[1], price - price // 2)
+    assert status_of(driver, minted.invoice_id) == STATUS["Funded"]
+    return minted.invoice_id, minted.spec.truth.invoice_number, minted.face_value
+
+
+def test_bank_webhook_settles_on_chain_and_auto_payout_pays_only_opted_in_investors(
+    oracle_db: str, deployment: Deployment, driver: Driver, vault: DocumentVault, make_oracle: Callable[..., Any]
+) -> None:
+    i2, i3, i4 = INVESTORS
+    driver.send(i2, driver.c.distributor.functions.setAutoPayout(True))
+    driver.send(i4, driver.c.distributor.functions.setAutoPayout(True))  # opted in, holds nothing
+    service = make_oracle(oracle_db, deployment)
+    invoice_id, number, face = funded_invoice(driver, vault, seed=21)
+    client = TestClient(create_app(service))
+    # The bank is only matched against what the oracle has seen: wait until its directory shows the invoice Funded.
+    known = wait_for(
+        lambda: (r := client.get(f"/oracle/v1/invoices/{invoice_id}").json())["status"] == STATUS["Funded"] and r,
+        what="directory shows Funded",
+    )
+    assert known["invoiceNumber"] == number and int(known["outstanding"]) == face
+
+    reply = webhook(client, "UTR-0001", number, "1500.25")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["outcome"] == "reported"
+
+    received = wait_for(
+        lambda: events(driver, driver.c.distributor, "RepaymentReceived", invoiceId=invoice_id), what="repayment"
+    )
+    assert len(received) == 1
+    assert received[0].args.amount == 1_500_250_000  # 1500.25 rupees in 6-decimal base units
+    assert bytes(received[0].args.bankRef) == keccak(text="UTR-0001")
+    assert received[0].args.payer == dev_account(COLLECTOR).address
+    # A redelivery changes nothing.
+    assert webhook(client, "UTR-0001", number, "1500.25").json()["duplicate"] is True
+
+    claimed = wait_for(lambda: events(driver, driver.c.distributor, "Claimed", invoiceId=invoice_id), what="claimFor")
+    assert [c.args.investor for c in claimed] == [driver.address(i2)]
+    assert driver.c.distributor.functions.claimable(invoice_id, driver.address(i3)).call() > 0
+
+    # Investor 3 opts in afterwards; the operator pays them on demand.
+    driver.send(i3, driver.c.distributor.functions.setAutoPayout(True))
+    wait_for(lambda: service.watcher.last_block >= driver.w3.eth.block_number, what="watcher catches up")
+    reply = client.post(f"/api/v1/payouts/distribute/{invoice_id}", headers=AUTH)
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["investors"] == [driver.address(i3)]
+    wait_for(lambda: len(events(driver, driver.c.distributor, "Claimed", invoiceId=invoice_id)) == 2, what="on demand")
+    assert driver.c.distributor.functions.claimable(invoice_id, driver.address(i3)).call() == 0
+    status = client.get("/oracle/v1/status", headers=AUTH).json()
+    assert status["pending"] == [] and status["failed"] == []
+    assert status["counts"]["payments"]["reported"] == 1
+    assert face > 1_500_250_000
+
+
+def test_keeper_marks_default_after_due_date_plus_grace(
+    sqlite_db: str,
+    node: Anvil,
+    deployment: Deployment,
+    driver: Driver,
+    vault: DocumentVault,
+    make_oracle: Callable[..., Any],
+) -> None:
+    make_oracle(sqlite_db, deployment)
+    invoice_id, _number, _face = funded_invoice(driver, vault, seed=22)
+    due = int(driver.c.token.functions.invoiceOf(invoice_id).call()[9])
+    after = int(driver.c.distributor.functions.defaultableAfter(invoice_id).call())
+    assert after == due + GRACE  # the grace comes from the contracts, not from the oracle's settings
+
+    node.travel(due - driver.now + 1)  # past the due date, inside the grace period: nothing happens
+    time.sleep(1.0)
+    assert status_of(driver, invoice_id) == STATUS["Funded"]
+
+    node.travel(GRACE + DAY)
+    wait_for(lambda: status_of(driver, invoice_id) == STATUS["Defaulted"], what="Defaulted")
+    defaulted = events(driver, driver.c.distributor, "InvoiceDefaulted", invoiceId=invoice_id)
+    assert len(defaulted) == 1
+    assert driver.address(SELLER) != driver.address(BUYER)
+    assert UNIT == 10**6
