@@ -6,7 +6,10 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hundi.chain.devkeys import is_local_chain
+from hundi.db import normalize_database_url
 from hundi.paths import var_dir
+
+__all__ = ["DEFAULT_REMOTE_CONFIRMATIONS", "IndexerSettings", "default_database_url", "normalize_database_url"]
 
 #: Confirmations on chains that are not local when HUNDI_INDEXER_CONFIRMATIONS is unset: deeper than the reorgs
 #: L2 sequencers and PoS mainnet show in practice, well inside the block hashes the indexer keeps.
@@ -16,15 +19,6 @@ DEFAULT_REMOTE_CONFIRMATIONS = 12
 def default_database_url() -> str:
     """SQLite at ``var/hundi.db`` under the project root."""
     return f"sqlite:///{var_dir() / 'hundi.db'}"
-
-
-def normalize_database_url(url: str) -> str:
-    """Use the psycopg 3 driver for plain ``postgres://`` and ``postgresql://`` URLs (SQLAlchemy defaults to
-    psycopg2, which is not installed)."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 class IndexerSettings(BaseSettings):

@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from backend.settings import normalize_database_url
 from hundi.chain.devkeys import is_local_chain
+from hundi.db import normalize_database_url
 from hundi.paths import var_dir
 from oracle.errors import ConfigError
 

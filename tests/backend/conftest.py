@@ -7,88 +7,44 @@ are skipped, with the reason, when nothing answers there.
 
 from __future__ import annotations
 
-import functools
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from backend.db.models import TABLES, ChainDeployment
 from backend.db.session import make_engine, migrate
 from backend.indexer.rpc import ChainReader, JsonRpc
 from backend.indexer.store import table_of
 from backend.indexer.sync import Indexer
-from backend.settings import IndexerSettings, normalize_database_url
+from backend.settings import IndexerSettings
 from hundi.chain.deployment import Deployment
 from tests.backend.localchain import Anvil, Driver, deploy, run_lifecycle
+from tests.databases import EmptyDatabases, skip_unless_available
 
-POSTGRES_URL = os.environ.get("HUNDI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 #: Columns that record when something was written, not what: left out of dumps.
 VOLATILE = {"updated_at"}
 
 
-@functools.cache
-def postgres_available() -> bool:
-    engine = create_engine(normalize_database_url(POSTGRES_URL), connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
-    finally:
-        engine.dispose()
-
-
-class Databases:
-    """Fresh, empty databases on one backend; every one is dropped at teardown."""
-
-    def __init__(self, backend: str, folder: Path) -> None:
-        self.backend = backend
-        self.folder = folder
-        self._schemas: list[str] = []
-        self._count = 0
+class Databases(EmptyDatabases):
+    """Fresh databases on one backend, at the backend schema unless asked for an empty one; all dropped at
+    teardown."""
 
     def new(self, *, migrated: bool = True) -> str:
-        """The URL of a new empty database (a new SQLite file, or a new Postgres schema)."""
-        self._count += 1
-        if self.backend == "sqlite":
-            url = f"sqlite:///{self.folder / f'index-{self._count}.db'}"
-        else:
-            schema = f"hundi_test_{uuid.uuid4().hex[:12]}"
-            self._admin(f'CREATE SCHEMA "{schema}"')
-            self._schemas.append(schema)
-            base = make_url(normalize_database_url(POSTGRES_URL))
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        """The URL of a new database (a new SQLite file, or a new Postgres schema)."""
+        url = self.new_url()
         if migrated:
             migrate(url)
         return url
-
-    def _admin(self, statement: str) -> None:
-        engine = create_engine(normalize_database_url(POSTGRES_URL))
-        try:
-            with engine.begin() as connection:
-                connection.execute(text(statement))
-        finally:
-            engine.dispose()
-
-    def drop_all(self) -> None:
-        for schema in self._schemas:
-            self._admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        self._schemas.clear()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
     """Fresh databases on each backend in turn."""
     backend: str = request.param
-    if backend == "postgres" and not postgres_available():
-        pytest.skip(f"no Postgres answers at {POSTGRES_URL} (set HUNDI_TEST_POSTGRES_URL)")
+    skip_unless_available(backend)
     dbs = Databases(backend, tmp_path)
     try:
         yield dbs

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from backend.api.models import API_TABLES
 from backend.db.models import TABLES
-from backend.db.session import VERSION_TABLE, alembic_config, make_engine, migrate
+from backend.db.session import VERSION_TABLE, alembic_config, is_backend_object, make_engine, migrate
 from backend.indexer.store import table_of
 from tests.backend.conftest import Databases
 
@@ -49,7 +49,8 @@ def test_the_migrated_schema_matches_the_models(databases: Databases) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+                connection,
+                opts={"compare_type": True, "version_table": VERSION_TABLE, "include_object": is_backend_object},
             )
             assert compare_metadata(context, SQLModel.metadata) == []
     finally:

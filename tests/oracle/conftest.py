@@ -14,8 +14,8 @@ from hundi.chain.devkeys import dev_account
 from hundi.documents import DocumentVault
 from oracle.db.session import migrate
 from oracle.service import Accounts, OracleService
-from tests.backend.conftest import POSTGRES_URL, Databases, postgres_available
 from tests.backend.localchain import Anvil, Driver
+from tests.databases import EmptyDatabases, skip_unless_available
 from tests.oracle.support import COLLECTOR, deploy_oracle_system, onboard, oracle_settings, start_anvil, vault_at
 
 
@@ -23,11 +23,10 @@ from tests.oracle.support import COLLECTOR, deploy_oracle_system, onboard, oracl
 def oracle_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated oracle database URL on each backend in turn."""
     backend: str = request.param
-    if backend == "postgres" and not postgres_available():
-        pytest.skip(f"no Postgres answers at {POSTGRES_URL} (set HUNDI_TEST_POSTGRES_URL)")
-    dbs = Databases(backend, tmp_path)
+    skip_unless_available(backend)
+    dbs = EmptyDatabases(backend, tmp_path, prefix="hundi_oracle")
     try:
-        url = dbs.new(migrated=False)
+        url = dbs.new_url()
         migrate(url)
         yield url
     finally:

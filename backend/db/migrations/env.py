@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 import backend.api.models  # registers the API's sign-in tables (api_*) on SQLModel.metadata
 import backend.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from backend.db.session import VERSION_TABLE, make_engine
+from backend.db.session import VERSION_TABLE, is_backend_object, make_engine
 from backend.settings import IndexerSettings
 
 config = context.config
@@ -32,6 +32,7 @@ def _configure(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=is_backend_object,
     )
 
 
@@ -43,6 +44,7 @@ def run_offline() -> None:
         version_table=VERSION_TABLE,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
+        include_object=is_backend_object,
     )
     with context.begin_transaction():
         context.run_migrations()

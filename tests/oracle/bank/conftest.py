@@ -9,12 +9,9 @@ in the database, not only in memory.
 
 from __future__ import annotations
 
-import functools
-import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,19 +21,17 @@ import uvicorn
 from eth_utils import keccak
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, func, insert, select
 from sqlmodel import Session
 
-from backend.settings import normalize_database_url
 from oracle.bank.intake import BankIntake, KnownInvoice
 from oracle.bank.models import BankPayment
 from oracle.bank.router import PATH, bank_router
 from oracle.bank.schema import notice_body
 from oracle.bank.signature import HEADER, sign_header
 from oracle.db.session import make_engine, migrate
+from tests.databases import EmptyDatabases, skip_unless_available
 
-POSTGRES_URL = os.environ.get("HUNDI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = b"bank-test-secret-0123456789"
 OLD_SECRET = b"bank-test-secret-rotated-out"
 #: The intake's clock in tests that fix it: 2025-06-15T15:06:40Z.
@@ -57,67 +52,33 @@ REPORTS = Table(
 )
 
 
-@functools.cache
-def postgres_available() -> bool:
-    engine = create_engine(normalize_database_url(POSTGRES_URL), connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
-    finally:
-        engine.dispose()
-
-
-class Databases:
+class Databases(EmptyDatabases):
     """Fresh oracle databases on one backend (a SQLite file, or a Postgres schema); all dropped at teardown."""
 
     def __init__(self, backend: str, folder: Path) -> None:
-        self.backend = backend
-        self.folder = folder
-        self._schemas: list[str] = []
+        super().__init__(backend, folder, prefix="hundi_bank")
         self._engines: list[Engine] = []
-        self._count = 0
 
     def new(self) -> Engine:
         """An engine on a new database at the oracle's latest schema, with the test report table."""
-        self._count += 1
-        if self.backend == "sqlite":
-            url = f"sqlite:///{self.folder / f'oracle-{self._count}.db'}"
-        else:
-            schema = f"hundi_bank_{uuid.uuid4().hex[:12]}"
-            self._admin(f'CREATE SCHEMA "{schema}"')
-            self._schemas.append(schema)
-            base = make_url(normalize_database_url(POSTGRES_URL))
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        url = self.new_url()
         migrate(url)
         engine = make_engine(url)
         _TEST_METADATA.create_all(engine)
         self._engines.append(engine)
         return engine
 
-    def _admin(self, statement: str) -> None:
-        engine = create_engine(normalize_database_url(POSTGRES_URL))
-        try:
-            with engine.begin() as connection:
-                connection.execute(text(statement))
-        finally:
-            engine.dispose()
-
     def close(self) -> None:
         for engine in self._engines:
             engine.dispose()
-        for schema in self._schemas:
-            self._admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self.drop_all()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
     """Fresh databases on each backend in turn (Postgres is skipped, with the reason, when it does not answer)."""
     backend: str = request.param
-    if backend == "postgres" and not postgres_available():
-        pytest.skip(f"no Postgres answers at {POSTGRES_URL} (set HUNDI_TEST_POSTGRES_URL)")
+    skip_unless_available(backend)
     dbs = Databases(backend, tmp_path)
     try:
         yield dbs
@@ -135,8 +96,7 @@ def module_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     """One fresh database per backend for a whole module, for tests that must leave it empty: the many refusal
     cases. `empty_harness` wipes it after every test, so each still starts from an empty database."""
     backend: str = request.param
-    if backend == "postgres" and not postgres_available():
-        pytest.skip(f"no Postgres answers at {POSTGRES_URL} (set HUNDI_TEST_POSTGRES_URL)")
+    skip_unless_available(backend)
     dbs = Databases(backend, tmp_path_factory.mktemp("bank"))
     try:
         yield dbs.new()
