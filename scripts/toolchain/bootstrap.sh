@@ -3,7 +3,8 @@
 #   1. Debian packages for OCR (tesseract-ocr, tesseract-ocr-eng, poppler-utils; fonts-dejavu-core for the OCR test fixtures)
 #      and for the browser tests (chromium), when running as root;
 #   2. the Python venv in .venv, synced to requirements.lock (hash-checked) with uv, plus hundi in editable mode;
-#   3. node_modules from package-lock.json (solc, anvil, forge, cast, OpenZeppelin);
+#   3. node_modules from package-lock.json (solc, anvil, forge, cast, OpenZeppelin), and frontend/node_modules from
+#      frontend/package-lock.json (the dApp's build tools);
 #   4. the native-style solc-v<version> executable that ape-solidity looks up in ${SOLCX_BINARY_PATH:-~/.solcx}.
 # Idempotent: each step keeps a stamp keyed on the sha256 of its inputs and is skipped when nothing changed, so a
 # second run takes well under two seconds. Run it through `make bootstrap` (every make target does).
@@ -188,6 +189,28 @@ else
     echo "$NPM_KEY" >"$NPM_STAMP"
     npm_changed=1
     log "node_modules ready"
+fi
+
+# --- 3b. the dApp's node_modules (frontend/) -------------------------------------------------------------------------
+# Its own package.json and lock (Vite, React, viem, openapi-typescript), apart from the root toolchain packages.
+STEP="npm ci (frontend)"
+NEXT="check that the npm registry is reachable (npm config applies, and frontend/.npmrc), then make bootstrap"
+FE_KEY="$( { sha256_of frontend/package.json frontend/.npmrc; sha256_of frontend/package-lock.json 2>/dev/null || true; node --version; } | sha256sum | cut -d' ' -f1)"
+FE_STAMP="$ROOT/frontend/node_modules/.hundi-bootstrap"
+if [ "$(cat "$FE_STAMP" 2>/dev/null)" = "$FE_KEY" ]; then
+    log "frontend/node_modules up to date (matches frontend/package-lock.json)"
+else
+    if [ -f frontend/package-lock.json ]; then
+        log "installing frontend/node_modules with npm ci"
+        (cd frontend && npm ci --no-audit --no-fund --loglevel=error >"$ROOT/var/npm-ci-frontend.log" 2>&1) \
+            || { cat "$ROOT/var/npm-ci-frontend.log" >&2; false; }
+    else
+        log "frontend/package-lock.json is missing: installing with npm install (commit the lock it writes)"
+        (cd frontend && npm install --no-audit --no-fund --loglevel=error)
+    fi
+    FE_KEY="$( { sha256_of frontend/package.json frontend/.npmrc; sha256_of frontend/package-lock.json; node --version; } | sha256sum | cut -d' ' -f1)"
+    echo "$FE_KEY" >"$FE_STAMP"
+    log "frontend/node_modules ready"
 fi
 
 # --- 4. solc -------------------------------------------------------------------------------------------------------
