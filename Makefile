@@ -1,7 +1,7 @@
 # Hundi developer entry points. Every target except help and clean first runs scripts/toolchain/bootstrap.sh,
 # which installs whatever is missing (venv, node_modules, solc, OCR packages) and takes a moment when nothing is.
 #
-# Variables: ARGS="..."   extra arguments for pytest (test targets), dev.py (dev) or the bench scripts (bench)
+# Variables: ARGS="..."   extra arguments for pytest (test targets), `hundi dev` (dev) or the bench scripts (bench)
 #            EMPTY_OK=1   accept pytest's exit code 5 ("no tests collected") as success
 #            NETWORK=...  ape network for the test targets (default ethereum:local:foundry, i.e. anvil)
 #            BENCH=...    the benchmark scripts `make bench` runs (default tests/bench/bench_*.py)
@@ -39,7 +39,7 @@ define pytest
 	exit $$rc
 endef
 
-.PHONY: help bootstrap build test test-contracts test-core test-deep bench lint fmt dev clean
+.PHONY: help bootstrap build frontend test test-contracts test-core test-deep bench lint fmt dev clean
 
 help: ## Show this list
 	@echo "Hundi. First time? 'make dev' starts the local stack, 'make test' runs the tests."
@@ -63,7 +63,21 @@ build: bootstrap ## Compile the contracts with ape into .build/ (skipped when no
 		echo "$$key" > .build/.hundi-build; \
 	fi
 
-test: build ## Run the default suite (contracts, core, ...) on anvil; Hypothesis profile ci (100 examples)
+# The dApp: ABIs from .build and the API client from the OpenAPI schema are generated first (frontend/scripts/gen.mjs),
+# then tsc (strict) and vite build into frontend/dist, which the API serves at /. Skipped when no input changed.
+frontend: build ## Build the dApp into frontend/dist (skipped when nothing changed)
+	@key=$$( { find frontend/src frontend/scripts -path frontend/src/generated -prune -o -type f -print; \
+		ls frontend/index.html frontend/package.json frontend/package-lock.json frontend/tsconfig.json \
+		frontend/vite.config.ts .build/__local__.json; find backend/api -name '*.py'; } | LC_ALL=C sort \
+		| xargs -r sha256sum | sha256sum | cut -d' ' -f1 ); \
+	if [ -f frontend/dist/index.html ] && [ "$$(cat frontend/dist/.hundi-build 2>/dev/null)" = "$$key" ]; then \
+		echo "frontend: dApp up to date (frontend/dist/)"; \
+	else \
+		npm --prefix frontend run --silent build || { echo "frontend: build failed; fix the error above, then make frontend"; exit 1; }; \
+		echo "$$key" > frontend/dist/.hundi-build; \
+	fi
+
+test: build frontend ## Run the default suite (contracts, core, services, browser e2e) on anvil; Hypothesis profile ci
 	$(call pytest,tests)
 
 test-contracts: build ## Run tests/contracts only
@@ -74,8 +88,9 @@ test-core: build ## Run tests/core only
 
 test-deep: EMPTY_OK = 1
 test-deep: export HUNDI_HYPOTHESIS_PROFILE = deep
-test-deep: build ## Run the property tests (marker: properties) with the deep Hypothesis profile
-	$(call pytest,tests -m properties)
+test-deep: export HUNDI_DEEP = 1
+test-deep: build ## Run the deep variants: property tests (deep Hypothesis profile), 100-crash oracle soak, schema fuzzing
+	$(call pytest,tests -m "properties or deep")
 
 bench: build ## Run every tests/bench/bench_*.py (each script connects to what it needs)
 	@ran=0; failed=""; \
@@ -95,8 +110,12 @@ fmt: bootstrap ## Apply ruff format (and import sorting) and forge fmt
 	ruff format .
 	@if [ -n "$$(find contracts -name '*.sol' -print -quit 2>/dev/null)" ]; then forge fmt contracts; fi
 
-dev: build ## Start anvil on 127.0.0.1:8545, deploy, print the addresses; Ctrl-C stops it
-	@python scripts/toolchain/dev.py $(ARGS)
+dev: build frontend ## Start the local stack (anvil, deploy, demo data, oracle, indexer, API + dApp on :8000); Ctrl-C stops it
+	@hundi dev $(ARGS)
+
+.PHONY: docs
+docs: build ## Regenerate docs/api.md (from OpenAPI) and docs/contracts.md (from NatSpec)
+	@python scripts/docs/generate.py
 
 clean: ## Remove build output and tool caches (keeps .venv and node_modules; rm -rf them for a full reinstall)
 	rm -rf .build out cache contracts/.cache .pytest_cache .mypy_cache .ruff_cache .hypothesis

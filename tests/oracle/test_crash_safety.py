@@ -59,6 +59,7 @@ def _nonce_check(driver: Driver, address: str, engine: object) -> tuple[int, int
     return w3.eth.get_transaction_count(checksum), w3.eth.get_transaction_count(checksum, "pending"), mined
 
 
+@pytest.mark.deep
 @pytest.mark.timeout(1800 if os.environ.get("HUNDI_DEEP") == "1" else 900)
 def test_kill_9_at_any_stage_loses_nothing_duplicates_nothing_and_leaves_no_nonce_gap(tmp_path: Path) -> None:
     seed = int(os.environ.get("HUNDI_CRASH_SEED", str(int(time.time()))))

@@ -37,6 +37,7 @@ def operation_secured(case: Any) -> bool:
     return bool(case.operation.definition.raw.get("security"))
 
 
+@pytest.mark.deep
 def test_no_operation_answers_5xx_or_outside_its_schema(
     documents: DocumentStore, env: ApiEnv, market: MarketScenario
 ) -> None:
