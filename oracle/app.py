@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oracle.bank.errors import BankRequestError
 from oracle.bank.intake import held_payments, payment_counts
 from oracle.bank.router import bank_router
 from oracle.db.models import OracleInvoice, OracleTx, OutboxReport
@@ -58,6 +59,15 @@ class SignatureIn(BaseModel):
     reportId: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="the report's EIP-712 digest")
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65-byte r||s||v signature")
     invoiceId: int | None = Field(default=None, ge=0, lt=2**256)
+
+
+class ReleaseBody(BaseModel):
+    """The invoice a held payment belongs to, as the reviewing operator decided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoiceId: int = Field(ge=1, lt=2**63)
+    note: str = Field(default="", max_length=200, description="why (kept in the payment's detail)")
 
 
 def _report_json(row: OutboxReport) -> dict[str, Any]:
@@ -209,6 +219,22 @@ def create_app(service: OracleService) -> FastAPI:
         payout = run_db(queue)
         service.wake.set()
         return {"invoiceId": invoice_id, "investors": payout.investors, "transactions": payout.transactions}
+
+    @app.post("/oracle/v1/payments/{transaction_id}/release", tags=["bank"])
+    def release_payment(transaction_id: str, body: ReleaseBody, _auth: Operator) -> dict[str, Any]:
+        """An operator's review of a held bank payment: report it as a repayment of `invoiceId`.
+
+        Every node that should co-sign the repayment must be told the same decision."""
+        if service.intake is None:
+            raise ApiError(409, "intake_disabled", "this node does not take bank payments")
+        if not 0 < len(transaction_id) <= 128:
+            raise ApiError(422, "invalid_request", "transactionId must be 1-128 characters")
+        try:
+            result = service.intake.release(transaction_id, body.invoiceId, reviewer_note=body.note)
+        except BankRequestError as exc:
+            raise ApiError(exc.status, exc.code, exc.message, exc.detail) from exc
+        service.wake.set()
+        return result.as_json()
 
     if service.intake is not None:
         app.include_router(bank_router(service.intake))

@@ -31,16 +31,22 @@ class Directory:
             .where(OracleInvoice.invoice_number == invoice_number)
             .order_by(col(OracleInvoice.invoice_id))
         ).all()
-        return [
-            KnownInvoice(
-                invoice_id=row.invoice_id,
-                invoice_number=row.invoice_number or "",
-                seller_gstin=row.seller_gstin or "",
-                status=row.status,
-                outstanding=outstanding(row),
-            )
-            for row in rows
-        ]
+        return [_known(row) for row in rows]
+
+    def find_by_id(self, session: Session, invoice_id: int) -> KnownInvoice | None:
+        """The known invoice `invoice_id`, or None."""
+        row = session.get(OracleInvoice, invoice_id)
+        return None if row is None else _known(row)
+
+
+def _known(row: OracleInvoice) -> KnownInvoice:
+    return KnownInvoice(
+        invoice_id=row.invoice_id,
+        invoice_number=row.invoice_number or "",
+        seller_gstin=row.seller_gstin or "",
+        status=row.status,
+        outstanding=outstanding(row),
+    )
 
 
 def invoice_public(row: OracleInvoice) -> dict[str, Any]:

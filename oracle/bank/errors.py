@@ -97,6 +97,20 @@ class PaymentConflict(BankRequestError):
     code = "payment_conflict"
 
 
+class PaymentNotFound(BankRequestError):
+    """No payment with that transactionId was received."""
+
+    status = 404
+    code = "payment_not_found"
+
+
+class ReleaseRefused(BankRequestError):
+    """A held payment cannot be released to that invoice as things stand (not held, unknown or unpayable invoice)."""
+
+    status = 409
+    code = "release_refused"
+
+
 class IntakeUnavailable(BankRequestError):
     """The database could not be reached; nothing was recorded and the bank should retry later."""
 

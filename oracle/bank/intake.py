@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eth_utils import keccak
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, func, select
 
-from oracle.bank.errors import BodyTooLarge, IntakeUnavailable, PaymentConflict
+from oracle.bank.errors import BodyTooLarge, IntakeUnavailable, PaymentConflict, PaymentNotFound, ReleaseRefused
 from oracle.bank.models import BankPayment, BankPaymentPublic, HoldReason, PaymentOutcome
 from oracle.bank.schema import PaymentNotice, parse_notice
 from oracle.bank.signature import DEFAULT_TOLERANCE, verify_header
@@ -61,6 +61,10 @@ class InvoiceDirectory(Protocol):
 
     def find_by_number(self, session: Session, invoice_number: str) -> Sequence[KnownInvoice]:
         """Every known invoice carrying `invoice_number` (exact match), in any status."""
+        ...
+
+    def find_by_id(self, session: Session, invoice_id: int) -> KnownInvoice | None:
+        """The known invoice `invoice_id`, or None."""
         ...
 
 
@@ -180,6 +184,71 @@ class BankIntake:
         except OperationalError as exc:
             log.error("bank payment %s not recorded: database unavailable: %s", notice.transaction_id, exc.orig)
             raise IntakeUnavailable("the oracle's database is unavailable; nothing was recorded, retry later") from exc
+
+    def release(self, transaction_id: str, invoice_id: int, *, reviewer_note: str = "") -> IntakeResult:
+        """An operator's decision on a held payment: report it as a repayment of `invoice_id`.
+
+        The invoice must be known and repayable now, and for an ambiguous hold one of the candidates. The payment
+        moves from held to reported with a conditional update, so two concurrent releases enqueue one report.
+        Every operator node that should co-sign must release the payment the same way (each signs only reports it
+        computed itself).
+
+        Raises:
+            PaymentNotFound: no such transactionId.
+            ReleaseRefused: the payment is not held, or the invoice is unknown, not a candidate or not repayable.
+        """
+        try:
+            with Session(self.engine) as session:
+                row = session.exec(select(BankPayment).where(BankPayment.transaction_id == transaction_id)).first()
+                if row is None:
+                    raise PaymentNotFound(f"no payment with transactionId {transaction_id!r} was received")
+                if row.outcome != PaymentOutcome.HELD.value:
+                    raise ReleaseRefused(
+                        f"payment {transaction_id!r} is {row.outcome}, not held; only held payments can be released",
+                        detail={"outcome": row.outcome, "reportId": row.report_id},
+                    )
+                candidates = {int(c) for c in (row.candidates or "").split(",") if c.isdigit()}
+                if candidates and invoice_id not in candidates:
+                    raise ReleaseRefused(
+                        f"invoice {invoice_id} is not one of the invoices numbered {row.invoice_number!r}",
+                        detail={"candidates": sorted(candidates)},
+                    )
+                invoice = self.directory.find_by_id(session, invoice_id)
+                if invoice is None:
+                    raise ReleaseRefused(f"invoice {invoice_id} is not known to this oracle")
+                if invoice.status not in REPAYABLE_STATUSES:
+                    raise ReleaseRefused(
+                        f"invoice {invoice_id} is {status_name(invoice.status)}; repayments are reported only for "
+                        "Funded or Defaulted invoices"
+                    )
+                note = f"released by an operator to invoice {invoice_id}" + (
+                    f": {reviewer_note}" if reviewer_note else ""
+                )
+                claimed = session.execute(
+                    update(BankPayment)
+                    .where(col(BankPayment.id) == row.id, col(BankPayment.outcome) == PaymentOutcome.HELD.value)
+                    .values(outcome=PaymentOutcome.REPORTED.value, invoice_id=invoice_id, hold_detail=note[:500])
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    raise ReleaseRefused(f"payment {transaction_id!r} was released concurrently")
+                report_id = self.sink.enqueue_repayment(
+                    session,
+                    invoice_id=invoice_id,
+                    amount=int(row.amount_units),
+                    bank_ref=bank_ref_for(transaction_id),
+                    paid_at=row.paid_at,
+                    transaction_id=transaction_id,
+                )
+                session.execute(update(BankPayment).where(col(BankPayment.id) == row.id).values(report_id=report_id))
+                session.commit()
+        except IntegrityError as exc:
+            raise ReleaseRefused(f"payment {transaction_id!r} was released concurrently") from exc
+        except OperationalError as exc:
+            raise IntakeUnavailable("the oracle's database is unavailable; nothing was changed, retry later") from exc
+        log.info("held bank payment %s released to invoice %s: report %s", transaction_id, invoice_id, report_id)
+        released = self._find(transaction_id)
+        assert released is not None  # noqa: S101 (just committed)
+        return IntakeResult.from_row(released, duplicate=False)
 
     def _record(self, notice: PaymentNotice, now: float) -> IntakeResult:
         earlier = self._find(notice.transaction_id)

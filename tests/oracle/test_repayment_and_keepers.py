@@ -126,3 +126,40 @@ def test_keeper_marks_default_after_due_date_plus_grace(
     assert len(defaulted) == 1
     assert driver.address(SELLER) != driver.address(BUYER)
     assert UNIT == 10**6
+
+
+def test_a_held_payment_released_by_the_operator_settles_on_chain(
+    sqlite_db: str, deployment: Deployment, driver: Driver, vault: DocumentVault, make_oracle: Callable[..., Any]
+) -> None:
+    service = make_oracle(sqlite_db, deployment)
+    invoice_id, number, _face = funded_invoice(driver, vault, seed=23)
+    client = TestClient(create_app(service))
+    wait_for(lambda: client.get(f"/oracle/v1/invoices/{invoice_id}").json()["status"] == STATUS["Funded"], what="seen")
+
+    # The bank's reference carries a typo: nothing is guessed, the payment waits for review.
+    reply = webhook(client, "UTR-HELD-1", number + "X", "2500")
+    assert (reply.status_code, reply.json()["holdReason"]) == (202, "unknown_invoice")
+    held = client.get("/oracle/v1/status", headers=AUTH).json()["held"]["payments"]
+    assert [p["transaction_id"] for p in held] == ["UTR-HELD-1"]
+
+    path = "/oracle/v1/payments/UTR-HELD-1/release"
+    assert client.post(path, json={"invoiceId": invoice_id}).status_code == 401
+    assert (
+        client.post(path, json={"invoiceId": invoice_id}, headers={"Authorization": "Bearer nope"}).status_code == 403
+    )
+    assert client.post(path, json={"invoiceId": 0}, headers=AUTH).status_code == 422
+    assert client.post(path, json={"invoiceId": invoice_id, "extra": 1}, headers=AUTH).status_code == 422
+    missing = client.post("/oracle/v1/payments/UTR-NONE/release", json={"invoiceId": invoice_id}, headers=AUTH)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "payment_not_found")
+    assert events(driver, driver.c.distributor, "RepaymentReceived", invoiceId=invoice_id) == []
+
+    released = client.post(path, json={"invoiceId": invoice_id, "note": "typo in the UTR memo"}, headers=AUTH)
+    assert released.status_code == 200, released.text
+    assert (released.json()["outcome"], released.json()["invoiceId"]) == ("reported", invoice_id)
+    received = wait_for(
+        lambda: events(driver, driver.c.distributor, "RepaymentReceived", invoiceId=invoice_id), what="repayment"
+    )
+    assert [(r.args.amount, bytes(r.args.bankRef)) for r in received] == [(2_500_000_000, keccak(text="UTR-HELD-1"))]
+    again = client.post(path, json={"invoiceId": invoice_id}, headers=AUTH)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "release_refused")
+    assert client.get("/oracle/v1/status", headers=AUTH).json()["held"]["payments"] == []

@@ -138,6 +138,9 @@ class Directory:
             self.calls.append(invoice_number)
         return list(self.invoices.get(invoice_number, []))
 
+    def find_by_id(self, session: Session, invoice_id: int) -> KnownInvoice | None:
+        return self.by_id(invoice_id)
+
 
 class Sink:
     """RepaymentSink writing one row per report into test_bank_report in the caller's session; records calls.
