@@ -106,10 +106,15 @@ def create_app(service: OracleService) -> FastAPI:
         description="An oracle operator node: verification and bank repayment reports, k-of-n signature exchange.",
     )
     app.state.service = service
-    # The dApp's operator page reads /healthz and the status from the browser, at the API's origin.
+    # The dApp's operator page reads /healthz and the status from the browser, at the API's origin, and releases
+    # held payments (a JSON POST with the operator token). Only the configured origins get CORS headers.
     origins = [o.strip().rstrip("/") for o in service.settings.oracle_cors_origins.split(",") if o.strip()]
     app.add_middleware(
-        CORSMiddleware, allow_origins=origins, allow_methods=["GET"], allow_headers=["Authorization"], max_age=600
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
     )
 
     @app.exception_handler(ApiError)
@@ -220,7 +225,8 @@ def create_app(service: OracleService) -> FastAPI:
         service.wake.set()
         return {"invoiceId": invoice_id, "investors": payout.investors, "transactions": payout.transactions}
 
-    @app.post("/oracle/v1/payments/{transaction_id}/release", tags=["bank"])
+    # `:path`: a bank's transaction id may contain "/" (servers decode %2F before routing).
+    @app.post("/oracle/v1/payments/{transaction_id:path}/release", tags=["bank"])
     def release_payment(transaction_id: str, body: ReleaseBody, _auth: Operator) -> dict[str, Any]:
         """An operator's review of a held bank payment: report it as a repayment of `invoiceId`.
 

@@ -4,6 +4,7 @@ over a report this node computed itself; malformed input gets a clear 4xx and ch
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from hundi.chain.devkeys import dev_account
 from hundi.chain.reports import report_digest, sign_report
 from hundi.documents import DocumentVault
 from oracle.app import create_app
+from oracle.bank.signature import sign_header
 from oracle.outbox import report_from
+from oracle.settings import LOCAL_BANK_SECRET
 from tests.backend.localchain import Anvil, Driver
 from tests.oracle.support import (
     ADMIN_TOKEN,
@@ -139,8 +142,41 @@ def test_only_the_configured_dapp_origin_may_read_the_status_from_a_browser(
     assert "access-control-allow-origin" not in other.headers
     read = client.get("/healthz", headers={"Origin": "http://attacker.invalid"})
     assert "access-control-allow-origin" not in read.headers
-    # Writes are not opened to browsers at all: a cross-origin POST preflight is refused even from the dApp.
-    post = client.options(
-        "/api/v1/payouts/distribute/1", headers={"Origin": dapp, "Access-Control-Request-Method": "POST"}
-    )
-    assert post.status_code == 400
+    # The operator page releases held payments with a JSON POST: allowed from the dApp, refused from anyone else.
+    post = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    release = "/oracle/v1/payments/UTR1/release"
+    allowed_post = client.options(release, headers={"Origin": dapp, **post})
+    assert allowed_post.status_code == 200
+    assert allowed_post.headers["access-control-allow-origin"] == dapp
+    assert "POST" in allowed_post.headers["access-control-allow-methods"]
+    assert "content-type" in allowed_post.headers["access-control-allow-headers"].lower()
+    other_post = client.options(release, headers={"Origin": "http://attacker.invalid", **post})
+    assert other_post.status_code == 400
+    assert "access-control-allow-origin" not in other_post.headers
+
+
+def test_a_held_payment_whose_transaction_id_holds_a_slash_can_be_addressed_for_release(
+    sqlite_db: str, two_of_three: Driver, make_oracle: Callable[..., Any]
+) -> None:
+    service = make_oracle(sqlite_db, two_of_three.deployment, start=False)
+    client = TestClient(create_app(service))
+    body = json.dumps(
+        {
+            "transactionId": "UTR/2026/11/0001",
+            "invoiceNumber": "NO-SUCH-INVOICE",
+            "amount": "10.00",
+            "status": "success",
+            "paidAt": int(time.time()) - 60,
+        }
+    ).encode()
+    signed = {
+        "Content-Type": "application/json",
+        "X-Bank-Signature": sign_header(LOCAL_BANK_SECRET.encode(), body, int(time.time())),
+    }
+    assert client.post("/api/v1/webhooks/payment", content=body, headers=signed).json()["outcome"] == "held"
+
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    reply = client.post("/oracle/v1/payments/UTR%2F2026%2F11%2F0001/release", json={"invoiceId": 99}, headers=auth)
+    # The handler saw the whole id: the payment was found, and refused only because invoice 99 is unknown.
+    assert (reply.status_code, reply.json()["error"]["code"]) == (409, "release_refused"), reply.text
+    assert "invoice 99 is not known" in reply.json()["error"]["message"]

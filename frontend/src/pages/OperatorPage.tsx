@@ -1,14 +1,17 @@
 /**
  * The operator page: the API's readiness and indexer position, and the oracle node's health and status (pending,
  * held and failed reports, held bank payments, signer set) from its /oracle/v1/status, at the URL in
- * /api/v1/config. The status endpoint needs the node's operator token, kept in this tab only.
+ * /api/v1/config. The status endpoint needs the node's operator token, kept in this tab only. A held bank payment
+ * can be released to the invoice it pays (lib/oracle.ts releasePayment), which this node then reports.
  */
-import { useState, type ReactNode } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { Money } from "../components/Money";
+import { ReleaseForm, type ReleaseOutcome } from "../components/ReleaseForm";
 import { ErrorState, Loading } from "../components/States";
 import { api, describeError, unwrap, type Schemas } from "../lib/api";
 import { useConfig } from "../lib/config";
 import { formatDateTimeIST, shortAddress } from "../lib/format";
+import { holdExplanation, oracleBase, oracleFetch, parseCandidates, type HeldPayment } from "../lib/oracle";
 import { useQuery } from "../lib/query";
 import { Link } from "../lib/router";
 
@@ -31,7 +34,7 @@ interface OracleStatus {
   failed: Report[];
   held: {
     verifications: { invoiceId: number; reason: string | null; attempts: number }[];
-    payments: Record<string, unknown>[];
+    payments: HeldPayment[];
   };
   counts: { reports: Record<string, number>; transactions: Record<string, number>; payments?: Record<string, number> };
   chainId?: number;
@@ -42,35 +45,6 @@ interface OracleStatus {
   isSigner?: boolean;
   signerSet?: { signers: string[]; threshold: number };
   peers?: string[];
-}
-
-class OracleError extends Error {}
-
-/** The oracle's base URL: the configured one, or same-origin /oracle through `vite dev`'s proxy. */
-function oracleBase(configured: string): string {
-  return import.meta.env.DEV ? "" : configured.replace(/\/+$/, "");
-}
-
-async function oracleFetch<T>(base: string, path: string, token?: string): Promise<{ status: number; body: T }> {
-  let response: Response;
-  try {
-    response = await fetch(`${base}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  } catch {
-    throw new OracleError(
-      `Cannot reach the oracle at ${base || "this origin"}. Check that it runs (hundi oracle run) and allows requests from this site.`,
-    );
-  }
-  let body: unknown = null;
-  try {
-    body = await response.json();
-  } catch {
-    // non-JSON answer
-  }
-  if (!response.ok && response.status !== 503) {
-    const message = (body as { error?: { message?: string } } | null)?.error?.message;
-    throw new OracleError(message ?? `The oracle answered ${response.status}.`);
-  }
-  return { status: response.status, body: body as T };
 }
 
 function ApiHealth(): ReactNode {
@@ -175,16 +149,153 @@ function OracleHealth({ base }: { base: string }): ReactNode {
   );
 }
 
+/** Outcomes of releases in this tab: successes, and refusals whose payment is no longer held (shown at the top). */
+function ReleaseResults({
+  outcomes,
+  held,
+  onDismiss,
+}: {
+  outcomes: ReleaseOutcome[];
+  held: ReadonlySet<string>;
+  onDismiss: (transactionId: string) => void;
+}): ReactNode {
+  const shown = outcomes.filter((o) => o.ok || !held.has(o.transactionId));
+  if (shown.length === 0) return null;
+  return (
+    <div className="release-results" data-testid="release-results">
+      {shown.map((o) => (
+        <div
+          key={o.transactionId}
+          className={`notice ${o.ok ? "ok" : "bad"}`}
+          role={o.ok ? "status" : "alert"}
+          data-testid="release-result"
+          data-transaction-id={o.transactionId}
+          data-outcome={o.ok ? o.result.outcome : "error"}
+          data-invoice-id={o.ok ? (o.result.invoiceId ?? "") : ""}
+          data-report-id={o.ok ? (o.result.reportId ?? "") : ""}
+        >
+          <div>
+            {o.ok ? (
+              <>
+                <strong>
+                  Bank payment <code>{o.transactionId}</code> released to{" "}
+                  {o.result.invoiceId != null ? <Link to={`/invoices/${o.result.invoiceId}`}>invoice #{o.result.invoiceId}</Link> : "its invoice"}
+                  : {o.result.outcome}
+                </strong>
+                <p className="small">
+                  {o.result.reportId ? (
+                    <>
+                      Repayment report <span className="mono" title={o.result.reportId}>{shortAddress(o.result.reportId)}</span> is in this
+                      node's outbox.{" "}
+                    </>
+                  ) : null}
+                  It settles once enough signer nodes report it: release the payment the same way on every node that
+                  should co-sign.
+                </p>
+              </>
+            ) : (
+              <>
+                <strong>
+                  Bank payment <code>{o.transactionId}</code> was not released
+                </strong>
+                <p className="small">{o.message}</p>
+              </>
+            )}
+          </div>
+          <button type="button" className="secondary small" onClick={() => onDismiss(o.transactionId)} data-testid="release-dismiss">
+            Dismiss
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function HeldPaymentCard({
+  payment,
+  children,
+}: {
+  payment: HeldPayment;
+  children: ReactNode;
+}): ReactNode {
+  const candidates = parseCandidates(payment.candidates);
+  return (
+    <article
+      className="held-payment"
+      data-testid="held-payment"
+      data-transaction-id={payment.transaction_id}
+      data-hold-reason={payment.hold_reason ?? ""}
+    >
+      <div className="held-head">
+        <span>
+          Bank payment <code>{payment.transaction_id}</code>
+        </span>
+        <Money value={payment.amount_units} testId="held-amount" />
+      </div>
+      <dl className="facts small">
+        <dt>Invoice number</dt>
+        <dd>
+          <code>{payment.invoice_number}</code>
+        </dd>
+        <dt>Paid</dt>
+        <dd>{formatDateTimeIST(payment.paid_at)}</dd>
+        <dt>Why held</dt>
+        <dd data-testid="held-reason" title={payment.hold_reason ?? undefined}>
+          {holdExplanation(payment)}
+        </dd>
+        {payment.invoice_id != null && (
+          <>
+            <dt>Matched invoice</dt>
+            <dd>
+              <Link to={`/invoices/${payment.invoice_id}`}>#{payment.invoice_id}</Link>
+            </dd>
+          </>
+        )}
+        {candidates.length > 0 && (
+          <>
+            <dt>Candidates</dt>
+            <dd>
+              {candidates.map((c, i) => (
+                <span key={c}>
+                  {i > 0 && ", "}
+                  <Link to={`/invoices/${c}`}>#{c}</Link>
+                </span>
+              ))}
+            </dd>
+          </>
+        )}
+      </dl>
+      {children}
+    </article>
+  );
+}
+
 function OracleStatusView({ base, token }: { base: string; token: string }): ReactNode {
   const status = useQuery(async () => (await oracleFetch<OracleStatus>(base, "/oracle/v1/status", token)).body, [base, token], {
     live: true,
   });
+  // Newest first, one per payment; kept for this page view only.
+  const [outcomes, setOutcomes] = useState<ReleaseOutcome[]>([]);
+  const reload = status.reload;
+  const onReleased = useCallback(
+    (outcome: ReleaseOutcome) => {
+      setOutcomes((list) => [outcome, ...list.filter((o) => o.transactionId !== outcome.transactionId)].slice(0, 10));
+      reload();
+    },
+    [reload],
+  );
+  const dismiss = useCallback((transactionId: string) => setOutcomes((list) => list.filter((o) => o.transactionId !== transactionId)), []);
+
   if (status.error && !status.data) return <ErrorState title="Cannot read the oracle's status" message={status.error} onRetry={status.reload} testId="oracle-status-error" />;
   if (!status.data) return <Loading label="Reading the oracle's status…" />;
   const s = status.data;
   const lag = s.head != null && s.lastBlock != null ? s.head - s.lastBlock : null;
+  const threshold = s.signerSet ? `${s.signerSet.threshold} of ${s.signerSet.signers.length} signers` : null;
+  const held = new Set(s.held.payments.map((p) => p.transaction_id));
+  const errors = new Map(outcomes.flatMap((o) => (o.ok ? [] : [[o.transactionId, o.message] as const])));
   return (
     <div data-testid="oracle-status">
+      {status.error && <ErrorState title="Could not refresh the oracle's status" message={status.error} onRetry={status.reload} testId="oracle-refresh-error" />}
       <dl className="facts" style={{ marginBottom: "1rem" }}>
         {s.lastBlock != null && (
           <>
@@ -208,12 +319,10 @@ function OracleStatusView({ base, token }: { base: string; token: string }): Rea
             <dd className="num">{(Number(BigInt(s.signerBalance) / 10n ** 12n) / 1e6).toFixed(4)} ETH</dd>
           </>
         )}
-        {s.signerSet && (
+        {threshold && (
           <>
             <dt>Threshold</dt>
-            <dd>
-              {s.signerSet.threshold} of {s.signerSet.signers.length} signers
-            </dd>
+            <dd>{threshold}</dd>
           </>
         )}
         <dt>Reports</dt>
@@ -222,22 +331,33 @@ function OracleStatusView({ base, token }: { base: string; token: string }): Rea
       <h3>Pending reports</h3>
       <ReportTable reports={s.pending} testId="oracle-pending" empty="No report is waiting." />
       <h3 style={{ marginTop: "1rem" }}>Held for review</h3>
+      <ReleaseResults outcomes={outcomes} held={held} onDismiss={dismiss} />
       {s.held.verifications.length === 0 && s.held.payments.length === 0 ? (
         <p className="muted small" data-testid="oracle-held-empty">Nothing is held.</p>
       ) : (
-        <ul data-testid="oracle-held">
-          {s.held.verifications.map((h) => (
-            <li key={`v${h.invoiceId}`}>
-              Verification of <Link to={`/invoices/${h.invoiceId}`}>invoice #{h.invoiceId}</Link>: {h.reason ?? "no reason given"} ({h.attempts} attempts)
-            </li>
+        <div data-testid="oracle-held">
+          {s.held.verifications.length > 0 && (
+            <ul>
+              {s.held.verifications.map((h) => (
+                <li key={`v${h.invoiceId}`} data-testid="held-verification">
+                  Verification of <Link to={`/invoices/${h.invoiceId}`}>invoice #{h.invoiceId}</Link>: {h.reason ?? "no reason given"} ({h.attempts} attempts)
+                </li>
+              ))}
+            </ul>
+          )}
+          {s.held.payments.map((p) => (
+            <HeldPaymentCard key={p.transaction_id} payment={p}>
+              <ReleaseForm
+                payment={p}
+                base={base}
+                token={token}
+                threshold={threshold}
+                error={errors.get(p.transaction_id) ?? null}
+                onDone={onReleased}
+              />
+            </HeldPaymentCard>
           ))}
-          {s.held.payments.map((p, i) => (
-            <li key={`p${i}`} className="small">
-              Bank payment {String(p.transactionId ?? p.transaction_id ?? i)}: {String(p.reason ?? p.detail ?? p.status ?? "held")}
-              {p.invoiceNumber != null && ` (invoice number ${String(p.invoiceNumber)})`}
-            </li>
-          ))}
-        </ul>
+        </div>
       )}
       <h3 style={{ marginTop: "1rem" }}>Failed reports</h3>
       <ReportTable reports={s.failed} testId="oracle-failed" empty="No failed report." />
