@@ -11,10 +11,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, func, literal, or_, select
-from sqlalchemy.engine import Row
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Float,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.sql.compiler import Compiled
 from sqlmodel import Session
 
 from backend.api.deps import ApiContext
@@ -62,12 +77,17 @@ class Tip:
     time: int
 
 
-def chain_tip(context: ApiContext, session: Session, deployment_id: int) -> Tip:
-    """The indexer's cursor block and that block's timestamp (from the node, memoised; from the newest indexed
-    event when the node is unreachable)."""
+def _cursor_block(session: Session | Connection, deployment_id: int) -> int:
     block = session.execute(select(CURSOR.c.last_block).where(CURSOR.c.deployment_id == deployment_id)).scalar()
     if block is None:
         raise ApiError(503, "not_indexed", "the indexer has not indexed any block yet: start `hundi indexer run`")
+    return int(block)
+
+
+def chain_tip(context: ApiContext, session: Session | Connection, deployment_id: int) -> Tip:
+    """The indexer's cursor block and that block's timestamp (from the node, memoised per block; from the newest
+    indexed event when the node is unreachable)."""
+    block = _cursor_block(session, deployment_id)
     times: dict[int, int] = context.cache.setdefault("block_times", {})
     stamp = times.get(block)
     if stamp is None:
@@ -91,7 +111,7 @@ def chain_tip(context: ApiContext, session: Session, deployment_id: int) -> Tip:
     return Tip(int(block), stamp)
 
 
-def keyset_after(column: ColumnElement[Any], key: Any, row_id: ColumnElement[Any], last_id: int, desc: bool) -> Any:
+def keyset_after(column: ColumnElement[Any], key: Any, row_id: ColumnElement[Any], last_id: Any, desc: bool) -> Any:
     """Rows strictly after (key, last_id) in (column, row_id) order. The redundant `column >= key` lets a database
     start the index scan at the cursor instead of filtering every earlier row."""
     if desc:
@@ -101,13 +121,18 @@ def keyset_after(column: ColumnElement[Any], key: Any, row_id: ColumnElement[Any
 
 # ------------------------------------------------------------------------------------------------ marketplace
 
+#: The chain time a marketplace statement is relative to: a bound parameter, so that one compiled statement serves
+#: every block (statements are built once per shape, see `market_statement`).
+NOW = bindparam("now", type_=BigInteger)
 
-def days_to_maturity(now: int) -> ColumnElement[Any]:
+
+def days_to_maturity(now: int | ColumnElement[Any]) -> ColumnElement[Any]:
     """Whole days from `now` to the due date, rounded up (the due date is after the open deadline, so >= 1)."""
-    return cast(L.c.due_date - literal(now, BigInteger) + (DAY - 1), BigInteger) // DAY
+    when = now if isinstance(now, ColumnElement) else literal(now, BigInteger)
+    return cast(L.c.due_date - when + (DAY - 1), BigInteger) // DAY
 
 
-def expected_roi(now: int) -> ColumnElement[Any]:
+def expected_roi(now: int | ColumnElement[Any]) -> ColumnElement[Any]:
     """Annualised return in percent: (face - price) / price * 365 / days, in the database's double precision."""
     days = days_to_maturity(now)
     return cast(L.c.face_value - L.c.price, Float) * 36500.0 / (cast(L.c.price, Float) * days)
@@ -121,10 +146,11 @@ class MarketSort:
     key_max: int
     default_desc: bool
 
-    def column(self, name: str, now: int) -> ColumnElement[Any]:
+    def column(self, name: str, now: int | ColumnElement[Any]) -> ColumnElement[Any]:
+        if name == "expectedROI":
+            return expected_roi(now)
         return {
             "newest": L.c.listed_block,
-            "expectedROI": expected_roi(now),
             "riskScore": L.c.risk_score,
             "daysToMaturity": L.c.due_date,
             "amount": L.c.face_value,
@@ -144,6 +170,29 @@ MARKET_SORTS: dict[str, MarketSort] = {
 }
 
 
+def _filter_clauses() -> dict[str, ColumnElement[Any]]:
+    """Each filter's condition over bound parameters named like the filter. An untyped parameter takes the type of
+    the column it is compared with (so amounts bind as Uint256, exact on SQLite above 2**63 too)."""
+    roi = expected_roi(NOW)
+    return {
+        "min_risk_score": L.c.risk_score >= bindparam("min_risk_score"),
+        "max_risk_score": L.c.risk_score <= bindparam("max_risk_score"),
+        "min_amount": L.c.face_value >= bindparam("min_amount"),
+        "max_amount": L.c.face_value <= bindparam("max_amount"),
+        # ceil((due - now) / DAY) <= d  <=>  due <= now + d * DAY (and > for the minimum), exactly, on the index.
+        "min_days_to_maturity": L.c.due_date > bindparam("min_days_to_maturity"),
+        "max_days_to_maturity": L.c.due_date <= bindparam("max_days_to_maturity"),
+        "min_roi": roi >= bindparam("min_roi", type_=Float),
+        "max_roi": roi <= bindparam("max_roi", type_=Float),
+        "seller": L.c.seller == bindparam("seller"),
+        "checks_complete": L.c.checks == 0b111111,
+        "checks_incomplete": L.c.checks != 0b111111,
+    }
+
+
+FILTER_CLAUSES = _filter_clauses()
+
+
 @dataclass
 class MarketFilters:
     """The marketplace's filters; None means "no constraint"."""
@@ -159,30 +208,23 @@ class MarketFilters:
     seller: str | None = None
     checks_complete: bool | None = None
 
-    def conditions(self, now: int) -> list[Any]:
-        found: list[Any] = []
-        if self.min_risk_score is not None:
-            found.append(L.c.risk_score >= self.min_risk_score)
-        if self.max_risk_score is not None:
-            found.append(L.c.risk_score <= self.max_risk_score)
-        if self.min_amount is not None:
-            found.append(L.c.face_value >= self.min_amount)
-        if self.max_amount is not None:
-            found.append(L.c.face_value <= self.max_amount)
-        # ceil((due - now) / DAY) <= d  <=>  due <= now + d * DAY (and > for the minimum), exactly, on the index.
+    def bound(self, now: int) -> tuple[frozenset[str], dict[str, Any]]:
+        """The names of the FILTER_CLAUSES the set filters need, and their parameters at chain time `now`."""
+        found: dict[str, Any] = {}
+        for name in ("min_risk_score", "max_risk_score", "min_amount", "max_amount", "min_roi", "max_roi"):
+            value = getattr(self, name)
+            if value is not None:
+                found[name] = value
         if self.min_days_to_maturity is not None:
-            found.append(L.c.due_date > now + (self.min_days_to_maturity - 1) * DAY)
+            found["min_days_to_maturity"] = now + (self.min_days_to_maturity - 1) * DAY
         if self.max_days_to_maturity is not None:
-            found.append(L.c.due_date <= now + self.max_days_to_maturity * DAY)
-        if self.min_roi is not None:
-            found.append(expected_roi(now) >= self.min_roi)
-        if self.max_roi is not None:
-            found.append(expected_roi(now) <= self.max_roi)
+            found["max_days_to_maturity"] = now + self.max_days_to_maturity * DAY
         if self.seller is not None:
-            found.append(L.c.seller == self.seller.lower())
+            found["seller"] = self.seller.lower()
+        names = set(found)
         if self.checks_complete is not None:
-            found.append((L.c.checks == 0b111111) if self.checks_complete else (L.c.checks != 0b111111))
-        return found
+            names.add("checks_complete" if self.checks_complete else "checks_incomplete")
+        return frozenset(names), found
 
 
 MARKET_COLUMNS = (
@@ -200,8 +242,42 @@ MARKET_COLUMNS = (
 )
 
 
+#: Positions of the computed columns in a marketplace row, after MARKET_COLUMNS.
+DAYS, ROI, SORT_KEY, TIP = range(len(MARKET_COLUMNS), len(MARKET_COLUMNS) + 4)
+
+
+@lru_cache(maxsize=1024)
+def market_statement(sort: str, desc: bool, filters: frozenset[str], paged: bool) -> Select[Any]:
+    """The marketplace statement of one shape (sort, direction, which filters, first page or not), built once:
+    every value, the chain time included, is a bound parameter, so the statement's SQLAlchemy cache key is
+    memoised and its compiled form is reused (building it anew costs more than running it on Postgres).
+
+    Besides the listing's columns, each row carries `days`, `roi`, `sort_key` and `tip` (positions DAYS, ROI,
+    SORT_KEY, TIP), the last being the indexer's cursor block, read in the same statement, hence from the same
+    snapshot as the listings."""
+    key = MARKET_SORTS[sort].column(sort, NOW)
+    deployment = bindparam("deployment_id", type_=BigInteger)
+    tip = select(CURSOR.c.last_block).where(CURSOR.c.deployment_id == deployment).scalar_subquery()
+    query = select(
+        *MARKET_COLUMNS,
+        days_to_maturity(NOW).label("days"),
+        expected_roi(NOW).label("roi"),
+        key.label("sort_key"),
+        tip.label("tip"),
+    ).where(
+        L.c.deployment_id == deployment,
+        L.c.state == int(ListingState.OPEN),
+        L.c.funding_deadline > NOW,
+        *(FILTER_CLAUSES[name] for name in sorted(filters)),
+    )
+    if paged:
+        query = query.where(keyset_after(key, bindparam("after_key"), L.c.invoice_id, bindparam("after_id"), desc))
+    order = (key.desc(), L.c.invoice_id.desc()) if desc else (key.asc(), L.c.invoice_id.asc())
+    return query.order_by(*order).limit(bindparam("limit", type_=BigInteger))
+
+
 def marketplace(
-    session: Session,
+    connection: Connection,
     deployment_id: int,
     now: int,
     filters: MarketFilters,
@@ -209,25 +285,72 @@ def marketplace(
     desc: bool,
     limit: int,
     after: tuple[Any, int] | None,
-) -> list[Row[Any]]:
-    """Up to `limit` + 1 open listings in (sort key, id) order after `after`; each row has the listing's columns
-    plus `days` and `roi` (and `sort_key`)."""
-    key = MARKET_SORTS[sort].column(sort, now)
-    query = select(
-        *MARKET_COLUMNS,
-        days_to_maturity(now).label("days"),
-        expected_roi(now).label("roi"),
-        key.label("sort_key"),
-    ).where(
-        L.c.deployment_id == deployment_id,
-        L.c.state == int(ListingState.OPEN),
-        L.c.funding_deadline > now,
-        *filters.conditions(now),
-    )
+) -> list[Sequence[Any]]:
+    """Up to `limit` + 1 open listings in (sort key, id) order after `after`, at chain time `now`; each row is a
+    tuple of the listing's columns plus `days`, `roi`, `sort_key` and `tip` (see `market_statement`). Amounts may
+    come back as Decimal: convert with int()."""
+    names, params = filters.bound(now)
+    statement = market_statement(sort, desc, names, after is not None)
+    params.update(deployment_id=deployment_id, now=now, limit=limit + 1)
     if after is not None:
-        query = query.where(keyset_after(key, after[0], L.c.invoice_id, after[1], desc))
-    order = (key.desc(), L.c.invoice_id.desc()) if desc else (key.asc(), L.c.invoice_id.asc())
-    return list(session.execute(query.order_by(*order).limit(limit + 1)).all())
+        params.update(after_key=after[0], after_id=after[1])
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        # The SQL SQLAlchemy compiled, on the driver's cursor: SQLAlchemy's per-execution work (parameter and
+        # result processing, result objects) costs more than Postgres takes to answer. Its parameter processing
+        # is the identity here (every value is a validated non-negative int, a float or a string).
+        compiled = _compiled(statement, dialect)
+        driver: Any = connection.connection.driver_connection
+        with driver.cursor() as cursor:
+            cursor.execute(compiled.string, compiled.construct_params(params))
+            return list(cursor.fetchall())
+    return list(connection.execute(statement, params).all())
+
+
+@lru_cache(maxsize=1024)
+def _compiled(statement: Select[Any], dialect: Dialect) -> Compiled:
+    return statement.compile(dialect=dialect)
+
+
+@dataclass(frozen=True)
+class MarketPage:
+    """One marketplace query's answer: the rows (up to limit + 1) and the chain tip they were selected at."""
+
+    rows: list[Sequence[Any]]
+    tip: Tip
+
+
+def marketplace_page(
+    context: ApiContext,
+    connection: Connection,
+    deployment_id: int,
+    filters: MarketFilters,
+    sort: str,
+    desc: bool,
+    limit: int,
+    after: tuple[Any, int] | None,
+) -> MarketPage:
+    """The marketplace at the indexer's tip, usually in one round trip.
+
+    The statement needs the tip's time, which needs the tip's block: rather than reading the cursor first, it runs
+    with the tip the previous request saw and reads the cursor in the same statement; only when the indexer has
+    moved since (or no row came back) does it read the cursor on its own, resolve the new block's time and run
+    again, so the rows always match the tip reported beside them."""
+    guess: Tip | None = context.cache.get("market_tip")
+    for _attempt in range(3):
+        if guess is None:
+            guess = chain_tip(context, connection, deployment_id)
+        rows = marketplace(connection, deployment_id, guess.time, filters, sort, desc, limit, after)
+        block = rows[0][TIP] if rows else None
+        if block is None:  # no row (or no cursor): ask the cursor itself
+            block = _cursor_block(connection, deployment_id)
+        if int(block) == guess.block:
+            if context.cache.get("block_times", {}).get(guess.block) == guess.time:
+                context.cache["market_tip"] = guess  # only a time the node gave: a fallback is retried next time
+            return MarketPage(rows, guess)
+        guess = None
+    tip = chain_tip(context, connection, deployment_id)  # the indexer keeps moving: the two-step read
+    return MarketPage(marketplace(connection, deployment_id, tip.time, filters, sort, desc, limit, after), tip)
 
 
 def roi_percent(face: int, price: int, days: int) -> float | None:

@@ -7,6 +7,7 @@ plain numbers, for display and sorting. Times are the chain's unix seconds.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -56,6 +57,13 @@ class Checks(BaseModel):
     def of(cls, mask: int) -> Checks:
         flags: dict[str, Any] = {name: bool(mask & bit) for bit, name in CHECK_NAMES.items()}
         return cls(mask=mask, complete=mask & ALL_CHECKS == ALL_CHECKS, **flags)
+
+
+@lru_cache(maxsize=256)
+def checks_json(mask: int) -> dict[str, Any]:
+    """`Checks.of(mask)` as the JSON-ready dict it dumps, memoised: a page of listings holds few distinct masks,
+    and the marketplace builds its JSON without model instances. Shared: never modify the result."""
+    return Checks.of(mask).model_dump(mode="json")
 
 
 # ------------------------------------------------------------------------------------------------ config

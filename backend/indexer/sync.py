@@ -15,6 +15,10 @@ One pass (`Indexer.sync_to_head`):
      cannot both apply a batch), raw events not already stored (idempotent on chain id, tx hash, log index),
      the projections of those events, and the block hashes.
 
+Following (`Indexer.run`): after a pass, the follower reads the head (eth_blockNumber) at once and then every
+`head_poll` seconds (0.05 on local chains, else the poll interval), and starts the next pass as soon as there is a
+block to index; with no new block, a full pass still runs every poll interval, for reorgs that keep the height.
+
 A chain the node reset (anvil restarted, same addresses) shows up as a different hash of the deployment block:
 on local chains the deployment's rows are dropped and indexing restarts; elsewhere that is an error.
 """
@@ -60,6 +64,9 @@ log = logging.getLogger(__name__)
 _EVENTS = table_of(ChainEvent)
 _CURSOR = table_of(IndexerCursor)
 _HASHES = table_of(BlockHash)
+
+#: Seconds between head reads of a caught-up follower on a local chain (at most the poll interval).
+LOCAL_HEAD_POLL = 0.05
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,14 @@ class Indexer:
             target_logs=s.indexer_target_logs,
         )
         self.stats = SyncStats()
+        #: Seconds between head reads while caught up. A local chain mines a block per transaction (or per
+        #: `evm_mine`) and bursts of them arrive faster than any sensible full-pass interval: following them
+        #: within a block needs a prompt look at the head, which costs anvil next to nothing. Elsewhere blocks
+        #: come every few seconds and providers count calls: the poll interval.
+        poll = self.settings.indexer_poll_interval
+        self.head_poll = min(poll, LOCAL_HEAD_POLL) if self.local else poll
+        #: The cursor block after the last pass (-1 before the first).
+        self.indexed_block = -1
         self._deployment_id: int | None = None
         self._stop = threading.Event()
 
@@ -248,14 +263,18 @@ class Indexer:
         return anchor
 
     def run(self, *, once: bool = False) -> SyncStats:
-        """Index to the head, then follow it every poll interval until `stop()` (with `once`: return when
-        caught up). Retries what a node or database hiccup interrupts."""
+        """Index to the head, then follow it until `stop()` (with `once`: return when caught up): a new pass as
+        soon as the head moves (see `wait_for_head`), and a full pass at least every poll interval. Retries what a
+        node or database hiccup interrupts."""
         self.prepare()
         backoff = 1.0
         while not self.stopping:
             try:
                 self.sync_to_head()
                 backoff = 1.0
+                if once:
+                    break
+                self.wait_for_head()
             except (ChainChanged, CursorMoved) as exc:
                 log.info("%s; reconciling", exc)
                 continue
@@ -264,10 +283,22 @@ class Indexer:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if once:
-                break
-            self._stop.wait(self.settings.indexer_poll_interval)
         return self.stats
+
+    def wait_for_head(self) -> None:
+        """Return as soon as the chain has a block to index past the last pass, else after the poll interval.
+
+        The head (eth_blockNumber, the cheapest call) is read right away, since blocks may have arrived while the
+        last pass ran, then every `head_poll` seconds. A full pass also checks the indexed tip's hash, so
+        returning after the poll interval even with no new block still catches a reorg that kept the height."""
+        deadline = time.monotonic() + self.settings.indexer_poll_interval
+        while not self.stopping:
+            if self.chain.head() - self.confirmations > self.indexed_block:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._stop.wait(min(self.head_poll, remaining))
 
     # -------------------------------------------------------------------------------------------- one pass
 
@@ -287,6 +318,7 @@ class Indexer:
         self.reconcile()
         target = self.chain.head() - self.confirmations
         cursor = self.cursor()
+        self.indexed_block = cursor.block
         if cursor.block >= target:
             return 0
         progress = _Progress(cursor.block + 1, target, self.settings.indexer_progress_interval)
@@ -311,6 +343,7 @@ class Indexer:
                 log.debug("batch %d..%d: %d events", start, end, len(batch.events))
                 self.ranges.succeeded(end - start + 1, len(batch.events))
                 cursor = Cursor(end, batch.window[-1].hash)
+                self.indexed_block = end
                 progress.advance(end, len(batch.events))
         finally:
             progress.finish()

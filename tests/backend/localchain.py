@@ -399,7 +399,8 @@ def flood(node: Anvil, deployment: Deployment, events: int, *, per_block: int = 
         data = "0x" + set_kyc + int(seller, 16).to_bytes(32, "big").hex() + SME.to_bytes(32, "big").hex()
         data += FAR.to_bytes(32, "big").hex()
         node.rpc("eth_sendTransaction", [{"from": admin, "to": kyc, "data": data, "gas": hex(100_000), **fees}])
-    nonces = {a: w3.eth.get_transaction_count(a) for a in (admin, seller)}
+    # "pending": the KYC transaction above may still be in the pool when the nonces are read.
+    nonces = {a: w3.eth.get_transaction_count(a, "pending") for a in (admin, seller)}
     due = int(w3.eth.get_block("latest")["timestamp"]) + 365 * DAY
     salt = int.from_bytes(os.urandom(8), "big")
     emitted, n, calls = 0, 0, []
