@@ -40,6 +40,29 @@ def skip_unless_available(backend: str) -> None:
         pytest.skip(f"no Postgres answers at {POSTGRES_URL} (set HUNDI_TEST_POSTGRES_URL)")
 
 
+def _admin(base_url: str, statement: str) -> None:
+    engine = create_engine(normalize_database_url(base_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+class PostgresSchema:
+    """A fresh Postgres schema and a URL whose connections use it (through search_path); `drop` removes it."""
+
+    def __init__(self, base_url: str = POSTGRES_URL, prefix: str = "hundi_test") -> None:
+        self.base_url = base_url
+        self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        _admin(base_url, f'CREATE SCHEMA "{self.name}"')
+        url = make_url(normalize_database_url(base_url)).update_query_dict({"options": f"-csearch_path={self.name}"})
+        self.url = url.render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        _admin(self.base_url, f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+
+
 class EmptyDatabases:
     """URLs of new, empty databases on one backend; `drop_all` removes every Postgres schema it made."""
 
@@ -47,7 +70,7 @@ class EmptyDatabases:
         self.backend = backend
         self.folder = folder
         self.prefix = prefix
-        self._schemas: list[str] = []
+        self._schemas: list[PostgresSchema] = []
         self._count = 0
 
     def new_url(self) -> str:
@@ -55,21 +78,11 @@ class EmptyDatabases:
         self._count += 1
         if self.backend == "sqlite":
             return f"sqlite:///{self.folder / f'{self.prefix}-{self._count}.db'}"
-        schema = f"{self.prefix}_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE SCHEMA "{schema}"')
+        schema = PostgresSchema(POSTGRES_URL, self.prefix)
         self._schemas.append(schema)
-        base = make_url(normalize_database_url(POSTGRES_URL))
-        return base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-    def _admin(self, statement: str) -> None:
-        engine = create_engine(normalize_database_url(POSTGRES_URL))
-        try:
-            with engine.begin() as connection:
-                connection.execute(text(statement))
-        finally:
-            engine.dispose()
+        return schema.url
 
     def drop_all(self) -> None:
         for schema in self._schemas:
-            self._admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            schema.drop()
         self._schemas.clear()

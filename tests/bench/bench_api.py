@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,29 +70,6 @@ def bench_app() -> Any:
     # The SPA catch-all of create_app would shadow a route added after it: move the anchor first.
     app.router.routes.insert(0, app.router.routes.pop())
     return app
-
-
-class Schema:
-    """A fresh Postgres schema and a URL whose connections use it; dropped on exit."""
-
-    def __init__(self, base_url: str) -> None:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        from backend.settings import normalize_database_url
-
-        self.name = f"bench_api_{uuid.uuid4().hex[:10]}"
-        self._admin = create_engine(normalize_database_url(base_url))
-        self._text = text
-        with self._admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
-        url = make_url(normalize_database_url(base_url)).update_query_dict({"options": f"-csearch_path={self.name}"})
-        self.url = url.render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        with self._admin.begin() as connection:
-            connection.execute(self._text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
-        self._admin.dispose()
 
 
 def seed(url: str, deployment: Any, node: Any, listings: int) -> None:
@@ -321,10 +297,11 @@ def main() -> None:
     load = wrk_load if use_wrk else python_load
 
     from tests.backend.localchain import Anvil, deploy, free_port
+    from tests.databases import PostgresSchema
 
     load_start = os.getloadavg()
     print(f"bench_api: {args.listings} open listings in Postgres, one uvicorn worker", file=sys.stderr)  # noqa: T201
-    schema = Schema(args.database_url)
+    schema = PostgresSchema(args.database_url, "bench_api")
     server: subprocess.Popen[bytes] | None = None
     runs: list[dict[str, Measure]] = []
     try:

@@ -32,7 +32,6 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,29 +40,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 GOAL_RATE, GOAL_RATIO, GOAL_LAG = 5000.0, 10.0, 1
 log = logging.getLogger("bench_indexer")
-
-
-class Schema:
-    """A fresh Postgres schema, and a URL whose connections use it; dropped on exit."""
-
-    def __init__(self, base_url: str) -> None:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        from backend.settings import normalize_database_url
-
-        self.name = f"bench_{uuid.uuid4().hex[:10]}"
-        self._admin = create_engine(normalize_database_url(base_url))
-        self._text = text
-        with self._admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
-        url = make_url(normalize_database_url(base_url)).update_query_dict({"options": f"-csearch_path={self.name}"})
-        self.url = url.render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        with self._admin.begin() as connection:
-            connection.execute(self._text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
-        self._admin.dispose()
 
 
 def backfill_ours(deployment: Any, node: Any, url: str) -> tuple[int, float, Any]:
@@ -251,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     from tests.backend.localchain import Anvil, Driver, deploy, flood
+    from tests.databases import PostgresSchema
 
-    schemas: list[Schema] = []
+    schemas: list[PostgresSchema] = []
     load_start = os.getloadavg()
     try:
         with Anvil("--gas-limit", "100000000") as node:
@@ -264,13 +241,13 @@ def main(argv: list[str] | None = None) -> int:
             blocks = node.head - deployment.deployedAt + 1
             log.info("emitted %d events in %d blocks in %.1f s (anvil, %s)", emitted, blocks, generation, node.url)
 
-            schemas.append(Schema(args.database_url))
+            schemas.append(PostgresSchema(args.database_url, "bench"))
             ours, ours_time, stats = backfill_ours(deployment, node, schemas[-1].url)
-            schemas.append(Schema(args.database_url))
+            schemas.append(PostgresSchema(args.database_url, "bench"))
             naive, naive_time = backfill_naive(deployment, node, schemas[-1].url, args.naive_events)
             follows: dict[str, Follow] = {}
             if not args.no_follow:
-                schemas.append(Schema(args.database_url))
+                schemas.append(PostgresSchema(args.database_url, "bench"))
                 follows["before: head read every 0.25 s"] = follow_lag(
                     deployment, node, schemas[-1].url, head_poll=0.25
                 )
