@@ -24,14 +24,17 @@ from tests.oracle.support import ADMIN_TOKEN, COLLECTOR, GRACE, STATUS, events, 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def webhook(client: TestClient, transaction_id: str, invoice_number: str, amount: str) -> Any:
+def webhook(
+    client: TestClient, transaction_id: str, invoice_number: str, amount: str, paid_at: int | None = None
+) -> Any:
+    """Deliver a signed payment notice. A redelivery must repeat `paid_at`: another time is another payment."""
     body = json.dumps(
         {
             "transactionId": transaction_id,
             "invoiceNumber": invoice_number,
             "amount": amount,
             "status": "success",
-            "paidAt": int(time.time()) - 60,
+            "paidAt": int(time.time()) - 60 if paid_at is None else paid_at,
         }
     ).encode()
     header = sign_header(LOCAL_BANK_SECRET.encode(), body, int(time.time()))
@@ -70,7 +73,8 @@ def test_bank_webhook_settles_on_chain_and_auto_payout_pays_only_opted_in_invest
     )
     assert known["invoiceNumber"] == number and int(known["outstanding"]) == face
 
-    reply = webhook(client, "UTR-0001", number, "1500.25")
+    paid_at = int(time.time()) - 60
+    reply = webhook(client, "UTR-0001", number, "1500.25", paid_at)
     assert reply.status_code == 200, reply.text
     assert reply.json()["outcome"] == "reported"
 
@@ -82,7 +86,7 @@ def test_bank_webhook_settles_on_chain_and_auto_payout_pays_only_opted_in_invest
     assert bytes(received[0].args.bankRef) == keccak(text="UTR-0001")
     assert received[0].args.payer == dev_account(COLLECTOR).address
     # A redelivery changes nothing.
-    assert webhook(client, "UTR-0001", number, "1500.25").json()["duplicate"] is True
+    assert webhook(client, "UTR-0001", number, "1500.25", paid_at).json()["duplicate"] is True
 
     claimed = wait_for(lambda: events(driver, driver.c.distributor, "Claimed", invoiceId=invoice_id), what="claimFor")
     assert [c.args.investor for c in claimed] == [driver.address(i2)]
