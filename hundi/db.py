@@ -107,3 +107,58 @@ def upgrade_to_head(
     finally:
         if not isinstance(target, Engine):
             engine.dispose()
+
+
+def run_alembic_env(
+    *,
+    version_table: str,
+    include_object: Callable[[object, str | None, str, bool, object], bool],
+    default_url: Callable[[], str],
+    engine_factory: Callable[..., Engine],
+) -> None:
+    """The body of a service's Alembic ``env.py`` (call it after importing the models onto SQLModel.metadata).
+
+    Online, it uses the connection `upgrade_to_head` hands over (``config.attributes["connection"]``), else an
+    engine on ``sqlalchemy.url`` or the configured database; offline, it renders SQL. SQLite tables are altered in
+    batch mode (it cannot ALTER most things in place); `include_object` keeps each history to its own tables.
+    """
+    from logging.config import fileConfig
+
+    from alembic import context
+    from sqlmodel import SQLModel
+
+    config = context.config
+    if config.config_file_name is not None and config.attributes.get("connection") is None:
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
+    options: dict[str, Any] = {
+        "target_metadata": SQLModel.metadata,
+        "version_table": version_table,
+        "include_object": include_object,
+    }
+
+    def migrate_on(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+            **options,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    if context.is_offline_mode():
+        url = config.get_main_option("sqlalchemy.url") or default_url()
+        context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        migrate_on(connection)
+        return
+    engine = engine_factory(config.get_main_option("sqlalchemy.url") or None)
+    try:
+        with engine.connect() as opened:
+            migrate_on(opened)
+    finally:
+        engine.dispose()
